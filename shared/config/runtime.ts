@@ -1,0 +1,41 @@
+/**
+ * Runtime configuration of a handler, read once from the environment. The CDK stack
+ * sets these variables on every function; the local runtime sets them before it
+ * loads the handlers. Nothing secret is ever passed this way (SEC-1).
+ */
+export type RuntimeMode = 'aws' | 'local';
+
+export interface RuntimeConfig {
+  readonly mode: RuntimeMode;
+  readonly stage: string;
+  readonly region: string;
+  /** DynamoDB Local endpoint, only in local mode. */
+  readonly dynamoEndpoint: string | undefined;
+  readonly userPoolId: string;
+  readonly userPoolClientId: string;
+  /** Folder with local key material, secrets and data (local mode only). */
+  readonly localDataDir: string | undefined;
+  readonly securityTxtExpires: string;
+  readonly allowedOrigins: readonly string[];
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`missing environment variable ${name}`);
+  return value;
+}
+
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const mode = env.STRONGROOM_MODE === 'local' ? 'local' : 'aws';
+  return {
+    mode,
+    stage: required(env, 'STRONGROOM_STAGE'),
+    region: required(env, 'AWS_REGION'),
+    dynamoEndpoint: mode === 'local' ? required(env, 'DYNAMODB_ENDPOINT') : undefined,
+    userPoolId: env.COGNITO_USER_POOL_ID ?? '',
+    userPoolClientId: env.COGNITO_CLIENT_ID ?? '',
+    localDataDir: mode === 'local' ? required(env, 'STRONGROOM_DATA_DIR') : undefined,
+    securityTxtExpires: env.SECURITY_TXT_EXPIRES ?? '',
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').filter((origin) => origin !== ''),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Named domain errors. Each carries a stable `code` and the HTTP status the
+ * problem-details mapper uses; messages of errors below 500 are shown to clients.
+ */
+export abstract class StrongroomError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  /** Extra RFC 9457 members safe to show to the client. */
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.extensions = extensions;
+  }
+}
+
+export class ValidationError extends StrongroomError {
+  readonly code = 'validation-failed';
+  readonly status = 400;
+}
+
+export class MalformedRequestError extends StrongroomError {
+  readonly code = 'malformed-request';
+  readonly status = 400;
+}
+
+export class UnauthorizedError extends StrongroomError {
+  readonly code = 'unauthorized';
+  readonly status = 401;
+}
+
+export class ForbiddenError extends StrongroomError {
+  readonly code = 'forbidden';
+  readonly status = 403;
+}
+
+export class NotFoundError extends StrongroomError {
+  readonly code = 'not-found';
+  readonly status = 404;
+}
+
+export class MethodNotAllowedError extends StrongroomError {
+  readonly code = 'method-not-allowed';
+  readonly status = 405;
+}
+
+export class ConflictError extends StrongroomError {
+  readonly code = 'conflict';
+  readonly status = 409;
+}
+
+export class IdempotencyInProgressError extends StrongroomError {
+  readonly code = 'idempotency-in-progress';
+  readonly status = 409;
+}
+
+export class PreconditionFailedError extends StrongroomError {
+  readonly code = 'precondition-failed';
+  readonly status = 412;
+}
+
+export class PayloadTooLargeError extends StrongroomError {
+  readonly code = 'payload-too-large';
+  readonly status = 413;
+}
+
+export class UnsupportedMediaTypeError extends StrongroomError {
+  readonly code = 'unsupported-media-type';
+  readonly status = 415;
+}
+
+export class IdempotencyKeyReuseError extends StrongroomError {
+  readonly code = 'idempotency-key-reused';
+  readonly status = 422;
+}
+
+export class PreconditionRequiredError extends StrongroomError {
+  readonly code = 'precondition-required';
+  readonly status = 428;
+}
+
+export class TooManyRequestsError extends StrongroomError {
+  readonly code = 'too-many-requests';
+  readonly status = 429;
+}
+
+/** A write could not be committed because a concurrent writer won; safe to retry. */
+export class ContentionError extends StrongroomError {
+  readonly code = 'contention';
+  readonly status = 503;
+}

@@ -1,0 +1,96 @@
+/**
+ * Every DynamoDB table of Strongroom, declared once. The CDK constructs build the
+ * tables from this list and the local bootstrap creates them in DynamoDB Local.
+ *
+ * `scope: 'tenant'` means every partition key of the table and of each index starts
+ * with `<tenantId>#` (AZ-3), so tenant-scoped sessions reach it under
+ * `dynamodb:LeadingKeys`. `scope: 'platform'` indexes are read only by the
+ * cross-tenant jobs that own them (for example the authorizer's identity lookup).
+ */
+export type TableScope = 'tenant' | 'platform';
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly scope: TableScope;
+}
+
+export interface TableDefinition {
+  /** Stable logical id: the construct id in CDK and the table-name suffix everywhere. */
+  readonly id: TableId;
+  readonly description: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly scope: TableScope;
+  readonly indexes: readonly IndexDefinition[];
+  /** Attribute holding an epoch-seconds expiry, if the table uses TTL. */
+  readonly timeToLiveAttribute?: string;
+  /** Whether the table has a stream (new images) for pollers and archivers. */
+  readonly stream: boolean;
+  /** Whether application roles may only put, get and query (AUD-2). */
+  readonly appendOnly: boolean;
+}
+
+export const tableIds = ['data', 'members', 'audit', 'auditHead', 'idempotency'] as const;
+export type TableId = (typeof tableIds)[number];
+
+export const tables: Readonly<Record<TableId, TableDefinition>> = {
+  data: {
+    id: 'data',
+    description: 'Tenant business items (invoices, counterparties, payments, settings).',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    scope: 'tenant',
+    indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', scope: 'tenant' }],
+    stream: false,
+    appendOnly: false,
+  },
+  members: {
+    id: 'members',
+    description: 'Members of each tenant: identity (issuer and subject), roles and status.',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    scope: 'tenant',
+    // Keyed by a pseudonymous identity id so the authorizer finds a caller's tenants.
+    indexes: [{ name: 'byIdentity', partitionKey: 'identityId', sortKey: 'tenantId', scope: 'platform' }],
+    stream: false,
+    appendOnly: false,
+  },
+  audit: {
+    id: 'audit',
+    description: 'Append-only audit entries and their sequence, per tenant (AUD-1, AUD-2).',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    scope: 'tenant',
+    indexes: [],
+    stream: true,
+    appendOnly: true,
+  },
+  auditHead: {
+    id: 'auditHead',
+    description: 'Per-tenant head of the audit log and the markers of entries not yet folded.',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    scope: 'tenant',
+    indexes: [],
+    stream: false,
+    appendOnly: false,
+  },
+  idempotency: {
+    id: 'idempotency',
+    description: 'Idempotency records: the request fingerprint and the response it produced (API-3).',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    scope: 'tenant',
+    indexes: [],
+    timeToLiveAttribute: 'expiresAt',
+    stream: false,
+    appendOnly: false,
+  },
+};
+
+/** The physical table name for a stage, e.g. `strongroom-dev-data`. */
+export function tableName(stage: string, id: TableId): string {
+  return `strongroom-${stage}-${id}`;
+}
