@@ -33,7 +33,9 @@ export function toAuthorizerContext(principal: Principal): AuthorizerContext {
 const principalKinds = new Set(['user', 'apiKey', 'agent']);
 
 /** Reads the principal back from the authorizer context; undefined when absent or malformed. */
-export function fromAuthorizerContext(context: Record<string, unknown> | null | undefined): Principal | undefined {
+export function fromAuthorizerContext(
+  context: Record<string, unknown> | null | undefined,
+): Principal | undefined {
   if (!context) return undefined;
   const { kind, actorId, tenantId, roles } = context;
   if (typeof kind !== 'string' || !principalKinds.has(kind)) return undefined;

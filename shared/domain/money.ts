@@ -57,6 +57,7 @@ export function lineAmounts(quantity: string, unitPrice: number, vatRateBasisPoi
 }
 
 export function toSafeNumber(value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('amount exceeds the largest safe integer');
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new RangeError('amount exceeds the largest safe integer');
   return Number(value);
 }

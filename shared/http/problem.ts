@@ -61,7 +61,10 @@ export interface HttpResponse {
   readonly body: string;
 }
 
-export function problemResponse(details: ProblemDetails, extraHeaders: Record<string, string> = {}): HttpResponse {
+export function problemResponse(
+  details: ProblemDetails,
+  extraHeaders: Record<string, string> = {},
+): HttpResponse {
   return {
     statusCode: details.status,
     headers: { ...securityHeaders, 'Content-Type': problemContentType, ...extraHeaders },

@@ -58,7 +58,11 @@ export const pageQuery = z.strictObject({
 
 export const invoiceStatus = z.enum(['draft', 'submitted', 'approved', 'issued', 'paid', 'void']);
 
-export const invoiceTotals = z.strictObject({ net: z.number().int(), vat: z.number().int(), gross: z.number().int() });
+export const invoiceTotals = z.strictObject({
+  net: z.number().int(),
+  vat: z.number().int(),
+  gross: z.number().int(),
+});
 
 export const invoiceResponse = z.strictObject({
   id: itemId,

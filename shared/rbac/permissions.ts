@@ -28,7 +28,15 @@ export const permissions = [
 
 export type Permission = (typeof permissions)[number];
 
-export const roleNames = ['owner', 'admin', 'accountant', 'approver', 'auditor', 'integration', 'agent'] as const;
+export const roleNames = [
+  'owner',
+  'admin',
+  'accountant',
+  'approver',
+  'auditor',
+  'integration',
+  'agent',
+] as const;
 export type RoleName = (typeof roleNames)[number];
 
 const readAll: readonly Permission[] = [

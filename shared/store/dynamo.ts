@@ -1,0 +1,78 @@
+/**
+ * DynamoDB clients. Request handlers reach data only through `tenantDocumentClient`,
+ * which is bound to one tenant: locally the tenant guard checks every request, and
+ * in AWS the client will carry the tenant access role's session (AZ-3) with the guard
+ * kept as a second line. Cross-tenant jobs use `platformDocumentClient`.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RuntimeConfig } from '#shared/config/runtime';
+import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { assertTenantScoped, tableDefinitionsByName } from './tenant-guard';
+
+const translateConfig = {
+  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  unmarshallOptions: { wrapNumbers: false },
+};
+
+function baseClientConfig(config: RuntimeConfig): DynamoDBClientConfig {
+  if (config.mode === 'local') {
+    return {
+      region: config.region,
+      endpoint: config.dynamoEndpoint,
+      // DynamoDB Local ignores credentials but the SDK needs some to sign with.
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+    };
+  }
+  return { region: config.region, maxAttempts: 3 };
+}
+
+export class DataClients {
+  readonly #config: RuntimeConfig;
+  readonly #tenantClients = new Map<string, DynamoDBDocumentClient>();
+  readonly #definitions;
+  #platform: DynamoDBDocumentClient | undefined;
+
+  constructor(config: RuntimeConfig) {
+    this.#config = config;
+    this.#definitions = tableDefinitionsByName(config.stage);
+  }
+
+  get stage(): string {
+    return this.#config.stage;
+  }
+
+  /** A document client that can only touch the tenant's own items. Cached per tenant. */
+  forTenant(tenantId: string): DynamoDBDocumentClient {
+    tenantPrefix(tenantId);
+    const cached = this.#tenantClients.get(tenantId);
+    if (cached) return cached;
+    const base = new DynamoDBClient(baseClientConfig(this.#config));
+    const definitions = this.#definitions;
+    base.middlewareStack.add(
+      (next, context) => async (args) => {
+        assertTenantScoped(context.commandName ?? '', args.input as never, tenantId, definitions);
+        return next(args);
+      },
+      { step: 'build', name: 'strongroomTenantGuard', priority: 'high' },
+    );
+    const client = DynamoDBDocumentClient.from(base, translateConfig);
+    this.#tenantClients.set(tenantId, client);
+    return client;
+  }
+
+  /** The client of cross-tenant jobs (identity lookup, onboarding, folding, purge). */
+  platform(): DynamoDBDocumentClient {
+    this.#platform ??= DynamoDBDocumentClient.from(
+      new DynamoDBClient(baseClientConfig(this.#config)),
+      translateConfig,
+    );
+    return this.#platform;
+  }
+
+  /** The raw client for table administration (local bootstrap only). */
+  static rawClient(config: RuntimeConfig): DynamoDBClient {
+    return new DynamoDBClient(baseClientConfig(config));
+  }
+}
