@@ -93,7 +93,7 @@ export function assertTenantScoped(
       const index = input.IndexName
         ? definition.indexes.find((each) => each.name === input.IndexName)
         : undefined;
-      if (input.IndexName && (!index || index.scope !== 'tenant')) {
+      if (input.IndexName && index?.scope !== 'tenant') {
         throw new TenantGuardError(`index ${input.IndexName} is not reachable from a tenant session`);
       }
       const partitionKey = index ? index.partitionKey : definition.partitionKey;
