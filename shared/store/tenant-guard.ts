@@ -32,6 +32,14 @@ const allowedActions = new Set([
 
 type Item = Record<string, AttributeValue>;
 
+const singleItemActions: Readonly<Record<string, string>> = {
+  GetItemCommand: 'Get',
+  PutItemCommand: 'Put',
+  UpdateItemCommand: 'Update',
+  DeleteItemCommand: 'Delete',
+  ConditionCheckCommand: 'ConditionCheck',
+};
+
 interface WireInput {
   readonly TableName?: string;
   readonly IndexName?: string;
@@ -77,17 +85,12 @@ export function assertTenantScoped(
     checkKey(definition, action === 'Put' ? single.Item : single.Key, action);
   };
 
+  const singleAction = singleItemActions[commandName];
+  if (singleAction !== undefined) {
+    checkSingle(singleAction, input);
+    return;
+  }
   switch (commandName) {
-    case 'GetItemCommand':
-      return checkSingle('Get', input);
-    case 'PutItemCommand':
-      return checkSingle('Put', input);
-    case 'UpdateItemCommand':
-      return checkSingle('Update', input);
-    case 'DeleteItemCommand':
-      return checkSingle('Delete', input);
-    case 'ConditionCheckCommand':
-      return checkSingle('ConditionCheck', input);
     case 'QueryCommand': {
       const definition = table(input.TableName);
       const index = input.IndexName
