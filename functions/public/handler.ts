@@ -1,4 +1,24 @@
-// Placeholder until the request path lands; replaced in the next commit.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented');
-};
+/** Public routes: liveness and the RFC 9116 security.txt (VUL-1). */
+import { securityTxt } from '#shared/config/product';
+import { loadRuntimeConfig } from '#shared/config/runtime';
+import { createRouteGroupHandler } from '#shared/http/route-handler';
+
+const config = loadRuntimeConfig();
+if (!Number.isFinite(Date.parse(config.securityTxtExpires))) {
+  throw new Error(`SECURITY_TXT_EXPIRES must be an ISO date, got ${JSON.stringify(config.securityTxtExpires)}`);
+}
+
+// Expires is computed when the stack is synthesized or the local runtime starts.
+const securityTxtBody = [
+  `Contact: ${securityTxt.contact}`,
+  `Expires: ${config.securityTxtExpires}`,
+  `Policy: ${securityTxt.policy}`,
+  `Preferred-Languages: ${securityTxt.preferredLanguages}`,
+  `Canonical: ${securityTxt.canonical}`,
+  '',
+].join('\n');
+
+export const handler = createRouteGroupHandler('public', {
+  getHealth: async () => ({ body: { status: 'ok' } }),
+  getSecurityTxt: async () => ({ text: securityTxtBody }),
+});

@@ -1,0 +1,36 @@
+/**
+ * What route operations receive and return. Operations are plain async functions: the
+ * middleware stack has already resolved the route, checked the permission, parsed and
+ * validated the input, so `params`, `query` and `body` match the route's schemas.
+ */
+import type { Principal } from '#shared/auth/principal';
+import type { RouteDefinition } from './routes';
+
+export interface OperationRequest {
+  readonly route: RouteDefinition;
+  /** Undefined only on public routes. */
+  readonly principal: Principal | undefined;
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
+  /** Request headers with lower-case names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly requestId: string;
+}
+
+export interface OperationResponse {
+  /** Defaults to the route's success status. */
+  readonly status?: number;
+  /** Serialized as JSON unless `text` is given. */
+  readonly body?: unknown;
+  readonly text?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export type Operation = (request: OperationRequest) => Promise<OperationResponse>;
+
+/** The principal of a signed-in route; the authorization middleware guarantees it. */
+export function signedInPrincipal(request: OperationRequest): Principal {
+  if (!request.principal) throw new Error(`route ${request.route.id} ran without a principal`);
+  return request.principal;
+}

@@ -1,0 +1,89 @@
+/**
+ * One mutation, one DynamoDB transaction: the change, its pending audit entry and the
+ * idempotency record are committed together or not at all (AUD-1, API-3). After the
+ * commit the writer folds the audit log (group commit) so the entry gets its sequence.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry } from '#shared/audit/entry';
+import { ConflictError, IdempotencyKeyReuseError } from '#shared/domain/errors';
+import { logger } from '#shared/observability/logger';
+import type { AuditLog } from './audit-log';
+import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from './idempotency';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface MutationRequest {
+  readonly tenantId: string;
+  /** The business writes, each with its own condition. */
+  readonly writes: readonly TransactItem[];
+  readonly entry: AuditEntry;
+  readonly idempotency?: { readonly key: string; readonly record: IdempotencyRecord };
+  readonly now: Date;
+}
+
+export type MutationResult =
+  | { readonly kind: 'committed'; readonly auditSequence: number | undefined }
+  | { readonly kind: 'replayed'; readonly response: StoredResponse };
+
+export class MutationWriter {
+  readonly #auditLog: AuditLog;
+  readonly #idempotency: IdempotencyStore;
+
+  constructor(auditLog: AuditLog, idempotency: IdempotencyStore) {
+    this.#auditLog = auditLog;
+    this.#idempotency = idempotency;
+  }
+
+  /** A stored response for the key, or undefined when the request is new. */
+  async replay(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    key: string,
+    fingerprint: string,
+  ): Promise<StoredResponse | undefined> {
+    const record = await this.#idempotency.find(client, tenantId, key);
+    if (!record) return undefined;
+    if (record.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReuseError('This Idempotency-Key was already used for a different request.');
+    }
+    return record.response;
+  }
+
+  async commit(client: DynamoDBDocumentClient, request: MutationRequest): Promise<MutationResult> {
+    const { tenantId, idempotency } = request;
+    const items: TransactItem[] = [...request.writes, ...this.#auditLog.pendingEntryWrites(request.entry)];
+    if (idempotency)
+      items.push(this.#idempotency.recordWrite(tenantId, idempotency.key, idempotency.record, request.now));
+
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const idempotencyIndex = items.length - 1;
+      if (idempotency && reasons[idempotencyIndex]?.Code === 'ConditionalCheckFailed') {
+        // A concurrent duplicate committed first: answer as it did.
+        const replayed = await this.replay(client, tenantId, idempotency.key, idempotency.record.fingerprint);
+        if (replayed) return { kind: 'replayed', response: replayed };
+      }
+      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+        throw new ConflictError('The resource changed or already exists; read it again and retry.');
+      }
+      throw error;
+    }
+
+    let auditSequence: number | undefined;
+    try {
+      auditSequence = await this.#auditLog.fold(client, tenantId, request.entry.id);
+    } catch (error) {
+      // The change and its entry are committed; the poller folds what is left.
+      logger.warn('audit fold deferred', { entryId: request.entry.id, error });
+    }
+    return { kind: 'committed', auditSequence };
+  }
+}
