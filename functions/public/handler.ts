@@ -5,7 +5,9 @@ import { createRouteGroupHandler } from '#shared/http/route-handler';
 
 const config = loadRuntimeConfig();
 if (!Number.isFinite(Date.parse(config.securityTxtExpires))) {
-  throw new Error(`SECURITY_TXT_EXPIRES must be an ISO date, got ${JSON.stringify(config.securityTxtExpires)}`);
+  throw new Error(
+    `SECURITY_TXT_EXPIRES must be an ISO date, got ${JSON.stringify(config.securityTxtExpires)}`,
+  );
 }
 
 // Expires is computed when the stack is synthesized or the local runtime starts.
