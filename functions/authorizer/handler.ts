@@ -21,8 +21,8 @@ export interface AccessTokenVerifier {
 
 export interface AuthorizerDependencies {
   readonly verifier: AccessTokenVerifier;
-  readonly clients: DataClients;
-  readonly members: MemberStore;
+  readonly clients: Pick<DataClients, 'platform'>;
+  readonly members: Pick<MemberStore, 'findByIdentity'>;
   /** Milliseconds since the epoch; injectable for cache tests. */
   readonly now?: () => number;
 }
