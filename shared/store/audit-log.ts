@@ -3,9 +3,11 @@
  * entry: the entry itself (append-only audit table, conditional put) and a pending
  * marker in the head table. Nothing shared is touched, so writers never contend.
  *
- * `fold` is the cooperative group commit: it takes every pending marker of the tenant
+ * `fold` is the cooperative group commit: it takes the pending markers of the tenant
  * and, in one transaction conditioned on the head's version, assigns them consecutive
- * sequence numbers, records the sequence (put-only items) and removes the markers.
+ * sequence numbers, extends the RFC 9162 compact range kept in the head, stores every
+ * subtree node the batch completes (put-only items, so proofs are O(log n) reads) and
+ * removes the markers.
  * More writers mean bigger folds, not more conflicts. Whoever folds, every entry ends
  * up with exactly one sequence number; a crashed writer's entry is folded by the next
  * writer or the stream poller.
@@ -19,19 +21,27 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type AuditEntry, leafHash } from '#shared/audit/entry';
+import { CompactRange, type NodeAddress } from '#shared/audit/merkle';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
 import { tableName } from './tables';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** Items per fold: each entry costs three transaction items and the head one (limit 100). */
-const maxEntriesPerFold = 33;
+/** DynamoDB's limit of items in one transaction. */
+const maxTransactionItems = 100;
 const maxFoldAttempts = 20;
-const sequenceWidth = 12;
 
 export interface AuditHead {
   readonly size: number;
   readonly version: number;
+  /** Compact-range frontier, largest subtree first. */
+  readonly frontier: readonly Buffer[];
+  readonly root: Buffer;
+}
+
+/** Sort key of a stored tree node: level, then index, both fixed width so they sort. */
+export function nodeSortKey(address: NodeAddress): string {
+  return `${String(address.level).padStart(2, '0')}:${String(address.index).padStart(16, '0')}`;
 }
 
 export class AuditLog {
@@ -69,7 +79,16 @@ export class AuditLog {
     const result = await client.send(
       new GetCommand({ TableName: this.#headTable, Key: headKey(tenantId), ConsistentRead: true }),
     );
-    return { size: Number(result.Item?.size ?? 0), version: Number(result.Item?.version ?? 0) };
+    const size = Number(result.Item?.size ?? 0);
+    const frontier = ((result.Item?.frontier as string[] | undefined) ?? []).map((hash) =>
+      Buffer.from(hash, 'base64'),
+    );
+    return {
+      size,
+      version: Number(result.Item?.version ?? 0),
+      frontier,
+      root: new CompactRange(size, frontier).root(),
+    };
   }
 
   /** The sequence number of an entry, once it is folded. */
@@ -104,17 +123,15 @@ export class AuditLog {
         return entryId === undefined ? undefined : this.sequenceOf(client, tenantId, entryId);
       }
       const head = await this.head(client, tenantId);
-      const batch = pending.slice(0, maxEntriesPerFold);
+      const { items, batch } = this.#foldItems(tenantId, head, pending);
       try {
-        await client.send(
-          new TransactWriteCommand({ TransactItems: this.#foldItems(tenantId, head, batch) }),
-        );
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
       } catch (error) {
         // Another writer folded first (head version moved or a marker is gone): look again.
         if (error instanceof TransactionCanceledException) continue;
         throw error;
       }
-      if (entryId === undefined && pending.length <= maxEntriesPerFold) return undefined;
+      if (entryId === undefined && pending.length === batch.length) return undefined;
       const index = batch.findIndex((each) => each.entryId === entryId);
       if (index >= 0) return head.size + index;
     }
@@ -142,52 +159,70 @@ export class AuditLog {
       .sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
   }
 
-  #foldItems(tenantId: string, head: AuditHead, batch: readonly { entryId: string; leafHash: string }[]) {
+  /** The transaction of one fold: as many pending entries, in order, as fit in one transaction. */
+  #foldItems(tenantId: string, head: AuditHead, pending: readonly { entryId: string; leafHash: string }[]) {
     const prefix = tenantPrefix(tenantId);
-    const items: TransactItem[] = [
-      {
-        Update: {
-          TableName: this.#headTable,
-          Key: headKey(tenantId),
-          UpdateExpression: 'SET #size = :size, #version = :next, updatedAt = :now',
-          ConditionExpression: head.version === 0 ? 'attribute_not_exists(pk)' : '#version = :version',
-          ExpressionAttributeNames: { '#size': 'size', '#version': 'version' },
-          ExpressionAttributeValues: {
-            ':size': head.size + batch.length,
-            ':next': head.version + 1,
-            ':now': new Date().toISOString(),
-            ...(head.version === 0 ? {} : { ':version': head.version }),
-          },
-        },
-      },
-    ];
-    batch.forEach((pending, index) => {
-      const seq = head.size + index;
-      items.push(
-        {
+    const range = new CompactRange(head.size, head.frontier);
+    const entryItems: TransactItem[] = [];
+    const batch: { entryId: string; leafHash: string }[] = [];
+    for (const each of pending) {
+      const seq = range.size;
+      const probe = new CompactRange(range.size, range.frontier);
+      const nodes = probe.append(Buffer.from(each.leafHash, 'base64'));
+      // Three items per entry plus its completed nodes above the leaf, and one for the head.
+      if (entryItems.length + 2 + nodes.length + 1 > maxTransactionItems) break;
+      range.append(Buffer.from(each.leafHash, 'base64'));
+      batch.push(each);
+      for (const node of nodes) {
+        entryItems.push({
           Put: {
             TableName: this.#auditTable,
-            Item: { pk: `${prefix}seq`, sk: String(seq).padStart(sequenceWidth, '0'), seq, ...pending },
+            Item: {
+              pk: `${prefix}node`,
+              sk: nodeSortKey(node),
+              hash: node.hash.toString('base64'),
+              ...(node.level === 0 ? { seq, entryId: each.entryId } : {}),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
-        },
+        });
+      }
+      entryItems.push(
         {
           Put: {
             TableName: this.#auditTable,
-            Item: { pk: `${prefix}entryseq`, sk: pending.entryId, seq },
+            Item: { pk: `${prefix}entryseq`, sk: each.entryId, seq },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
         {
           Delete: {
             TableName: this.#headTable,
-            Key: { pk: `${prefix}pending`, sk: pending.entryId },
+            Key: { pk: `${prefix}pending`, sk: each.entryId },
             ConditionExpression: 'attribute_exists(pk)',
           },
         },
       );
-    });
-    return items;
+    }
+    const headUpdate: TransactItem = {
+      Update: {
+        TableName: this.#headTable,
+        Key: headKey(tenantId),
+        UpdateExpression:
+          'SET #size = :size, #version = :next, frontier = :frontier, #root = :root, updatedAt = :now',
+        ConditionExpression: head.version === 0 ? 'attribute_not_exists(pk)' : '#version = :version',
+        ExpressionAttributeNames: { '#size': 'size', '#version': 'version', '#root': 'root' },
+        ExpressionAttributeValues: {
+          ':size': range.size,
+          ':next': head.version + 1,
+          ':frontier': range.frontier.map((hash) => hash.toString('base64')),
+          ':root': range.root().toString('base64'),
+          ':now': new Date().toISOString(),
+          ...(head.version === 0 ? {} : { ':version': head.version }),
+        },
+      },
+    };
+    return { items: [headUpdate, ...entryItems], batch };
   }
 }
 
