@@ -14,8 +14,10 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -43,6 +45,22 @@ export interface AuditHead {
 export function nodeSortKey(address: NodeAddress): string {
   return `${String(address.level).padStart(2, '0')}:${String(address.index).padStart(16, '0')}`;
 }
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly root: Buffer;
+  /** The C2SP signed note text. */
+  readonly note: string;
+  readonly signedAt: string;
+}
+
+export interface SequencedEntry {
+  readonly seq: number;
+  readonly entry: AuditEntry;
+  readonly leafHash: Buffer;
+}
+
+const sizeWidth = 16;
 
 export class AuditLog {
   readonly #auditTable: string;
@@ -105,6 +123,137 @@ export class AuditLog {
       }),
     );
     return result.Item === undefined ? undefined : Number(result.Item.seq);
+  }
+
+  /** Stores a signed checkpoint; a checkpoint for a size is written once and never replaced. */
+  async putCheckpoint(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    checkpoint: StoredCheckpoint,
+  ): Promise<void> {
+    await client.send(
+      new PutCommand({
+        TableName: this.#auditTable,
+        Item: {
+          pk: `${tenantPrefix(tenantId)}checkpoint`,
+          sk: String(checkpoint.size).padStart(sizeWidth, '0'),
+          size: checkpoint.size,
+          root: checkpoint.root.toString('base64'),
+          note: checkpoint.note,
+          signedAt: checkpoint.signedAt,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async latestCheckpoint(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+  ): Promise<StoredCheckpoint | undefined> {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: this.#auditTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `${tenantPrefix(tenantId)}checkpoint` },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item ? toCheckpoint(item) : undefined;
+  }
+
+  async checkpoints(client: DynamoDBDocumentClient, tenantId: string): Promise<StoredCheckpoint[]> {
+    const checkpoints: StoredCheckpoint[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await client.send(
+        new QueryCommand({
+          TableName: this.#auditTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `${tenantPrefix(tenantId)}checkpoint` },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      checkpoints.push(...(result.Items ?? []).map(toCheckpoint));
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return checkpoints;
+  }
+
+  /** Stored tree nodes by address, read in batches. */
+  async nodes(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    addresses: readonly NodeAddress[],
+  ): Promise<Map<string, Buffer>> {
+    const pk = `${tenantPrefix(tenantId)}node`;
+    const keys = [...new Set(addresses.map(nodeSortKey))];
+    const found = new Map<string, Buffer>();
+    for (const item of await this.#batchGet(
+      client,
+      keys.map((sk) => ({ pk, sk })),
+    )) {
+      found.set(String(item.sk), Buffer.from(String(item.hash), 'base64'));
+    }
+    return found;
+  }
+
+  /** Entries in log order from `fromSeq`, at most `limit` of them. */
+  async entriesFrom(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    fromSeq: number,
+    limit: number,
+  ): Promise<SequencedEntry[]> {
+    const prefix = tenantPrefix(tenantId);
+    const leaves = await client.send(
+      new QueryCommand({
+        TableName: this.#auditTable,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': `${prefix}node`,
+          ':from': nodeSortKey({ level: 0, index: fromSeq }),
+          ':to': nodeSortKey({ level: 0, index: Number.MAX_SAFE_INTEGER }),
+        },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    const sequenced = (leaves.Items ?? []).map((item) => ({
+      seq: Number(item.seq),
+      entryId: String(item.entryId),
+      leafHash: Buffer.from(String(item.hash), 'base64'),
+    }));
+    const entries = new Map<string, AuditEntry>();
+    const keys = sequenced.map((each) => ({ pk: `${prefix}entry`, sk: each.entryId }));
+    for (const item of await this.#batchGet(client, keys))
+      entries.set(String(item.sk), item.entry as AuditEntry);
+    return sequenced.map((each) => {
+      const entry = entries.get(each.entryId);
+      if (!entry) throw new Error(`audit entry ${each.entryId} at ${each.seq} is missing`);
+      return { seq: each.seq, entry, leafHash: each.leafHash };
+    });
+  }
+
+  /** Consistent batch reads from the audit table, 100 keys a request, retrying unprocessed keys. */
+  async #batchGet(client: DynamoDBDocumentClient, keys: readonly Record<string, string>[]) {
+    const items: Record<string, unknown>[] = [];
+    for (let offset = 0; offset < keys.length; offset += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined =
+        {
+          [this.#auditTable]: { Keys: keys.slice(offset, offset + 100), ConsistentRead: true },
+        };
+      while (request && Object.keys(request).length > 0) {
+        const result = await client.send(new BatchGetCommand({ RequestItems: request }));
+        items.push(...(result.Responses?.[this.#auditTable] ?? []));
+        request = result.UnprocessedKeys as typeof request;
+      }
+    }
+    return items;
   }
 
   /**
@@ -224,6 +373,15 @@ export class AuditLog {
     };
     return { items: [headUpdate, ...entryItems], batch };
   }
+}
+
+function toCheckpoint(item: Record<string, unknown>): StoredCheckpoint {
+  return {
+    size: Number(item.size),
+    root: Buffer.from(String(item.root), 'base64'),
+    note: String(item.note),
+    signedAt: String(item.signedAt),
+  };
 }
 
 function headKey(tenantId: string): { pk: string; sk: string } {
