@@ -1,0 +1,143 @@
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { EncryptedLogGroup } from './encrypted-log-group';
+
+/** The Lambda runtime of every Strongroom function. */
+export const functionRuntime = lambda.Runtime.NODEJS_24_X;
+
+/** ESM bundles still meet CommonJS dependencies that call `require`; give them one. */
+const requireBanner =
+  "import { createRequire as __createRequire } from 'node:module';const require = __createRequire(import.meta.url);";
+
+export interface RouteFunctionProps {
+  /** Stage that owns the function; part of its name and log group. */
+  readonly stage: string;
+  /** Short name, e.g. a route group or `authorizer`; part of the function name. */
+  readonly name: string;
+  /** Project root: the folder with package.json and package-lock.json. */
+  readonly projectRoot: string;
+  /** Handler module relative to the project root, exporting `handler`. */
+  readonly entry: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** Environment variables; nothing secret (SEC-1). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Customer-managed key for the environment variables (ENC-2). */
+  readonly environmentKey: kms.IKey;
+  /** Customer-managed key for the function's log group (ENC-2). */
+  readonly logKey: kms.IKey;
+  /**
+   * Time limit of one invocation; API Gateway gives up after 29 seconds anyway.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MiB, which also buys CPU.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+}
+
+/**
+ * One Lambda function for a route group or the authorizer: nodejs24.x on ARM64, bundled
+ * locally by esbuild as minified ESM with source maps, its own role that holds nothing
+ * but its log stream (INF-2), its own KMS-encrypted log group with retention (LOG-2),
+ * and environment variables encrypted under a customer-managed key (ENC-2).
+ */
+export class RouteFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: EncryptedLogGroup;
+  /** The only policy with `Resource: *`: X-Ray writes, which have no resource-level permissions. */
+  readonly tracingPolicy: iam.Policy;
+
+  constructor(scope: Construct, id: string, props: RouteFunctionProps) {
+    super(scope, id);
+    if (!/^[a-z0-9-]+$/.test(props.stage)) {
+      throw new Error(`route function stage must match [a-z0-9-]+, got ${JSON.stringify(props.stage)}`);
+    }
+    if (!/^[a-z][a-z0-9-]*$/.test(props.name)) {
+      throw new Error(`route function name must match [a-z][a-z0-9-]*, got ${JSON.stringify(props.name)}`);
+    }
+    if (
+      path.isAbsolute(props.entry) ||
+      props.entry.split(/[\\/]/).includes('..') ||
+      !props.entry.endsWith('.ts')
+    ) {
+      throw new Error(
+        `route function entry must be a .ts path inside the project, got ${JSON.stringify(props.entry)}`,
+      );
+    }
+    const memorySize = props.memorySize ?? 1024;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+      throw new Error(`route function memory must be 128 to 10240 mib, got ${JSON.stringify(memorySize)}`);
+    }
+    const functionName = `strongroom-${props.stage}-${props.name}`;
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${functionName} only`,
+    });
+    this.logGroup = new EncryptedLogGroup(this, 'Logs', {
+      logGroupName: `/strongroom/${props.stage}/functions/${props.name}`,
+      logClass: 'application',
+      encryptionKey: props.logKey,
+    });
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName,
+      description: props.description,
+      entry: path.join(props.projectRoot, props.entry),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      runtime: functionRuntime,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role: this.role,
+      logGroup: this.logGroup.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      // Stack traces point at the TypeScript sources through the bundled source maps.
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environmentEncryption: props.environmentKey,
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: requireBanner,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Ship the SDK versions pinned in package-lock.json, not whatever the runtime carries.
+        bundleAwsSDK: true,
+      },
+    });
+    this.logGroup.logGroup.grantWrite(this.role);
+
+    // Active X-Ray tracing, with its permissions in a policy of their own: X-Ray has no resource-level
+    // permissions, so this one policy carries `Resource: *` and nothing else may (INF-2).
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    this.tracingPolicy = new iam.Policy(this, 'TracingPolicy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'XRayHasNoResourceLevelPermissions',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.function.node.addDependency(this.tracingPolicy);
+    // Lambda decrypts the environment through its own service; the key policy allows nothing else.
+    props.environmentKey.grant(this.role, 'kms:Decrypt');
+  }
+}
