@@ -1,0 +1,82 @@
+/**
+ * Every cdk-nag acknowledgement of the app, each with the reason it is acceptable (INF-2).
+ * Each one names one finding on the narrowest construct that carries it; nothing is
+ * acknowledged for a whole stack or app. Acknowledgements are qualified with the plugin
+ * (`AwsSolutions::`), so the validation report lists them as suppressed, with their reason,
+ * and the templates carry them as `cdk_nag` metadata for reviewers.
+ */
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { routes } from '#shared/http/routes';
+import type { AccountStack } from './stacks/account-stack';
+import type { DrVaultStack } from './stacks/dr-vault-stack';
+import type { PlatformStack } from './stacks/platform-stack';
+
+export interface NagTargets {
+  readonly account: AccountStack;
+  readonly platforms: readonly PlatformStack[];
+  readonly drVaults: readonly DrVaultStack[];
+}
+
+/** One acknowledgement: the rule (with its finding, if any) and why it is acceptable. */
+export interface NagAcknowledgement {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+export const nagPlugin = 'AwsSolutions';
+
+export const reasons = {
+  xrayWildcard:
+    'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; this policy holds only those two actions.',
+  lambdaAuthorizerNotCognito:
+    'The REQUEST authorizer (functions/authorizer) verifies Cognito access tokens with aws-jwt-verify and also accepts our own API keys (AUTH-5), which a Cognito authorizer cannot; it reads tenant, roles and status from the members table (AUTH-6).',
+  publicRoute:
+    'Declared public in shared/http/routes.ts (permission "public"): liveness and RFC 9116 security.txt must be reachable without credentials; WAF and stage throttling still apply.',
+  executionLogGroups:
+    "API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> at run time; the role is API Gateway's account-wide logging role and may write only to that prefix.",
+  accessLogGroups:
+    "Access log groups of every stage live under /strongroom/<stage>/; the account-wide role cannot name stages that do not exist yet, so it gets the project's prefix.",
+  describeLogGroups:
+    'API Gateway checks for log groups with DescribeLogGroups, which IAM authorizes only on log-group:* of the account and region; it reveals names, not log data.',
+} as const;
+
+export function acknowledge(scope: IConstruct, ...acknowledgements: readonly NagAcknowledgement[]): void {
+  for (const { rule, reason } of acknowledgements) {
+    Validations.of(scope).acknowledge({ id: `${nagPlugin}::${rule}`, reason });
+  }
+}
+
+export function acknowledgeNagFindings(targets: NagTargets): void {
+  const logging = targets.account.apiGatewayLogging;
+  const { region, account } = targets.account;
+  const logGroupArn = (name: string): string => `arn:aws:logs:${region}:${account}:log-group:${name}`;
+  acknowledge(
+    logging.role,
+    {
+      rule: `AwsSolutions-IAM5[Resource::${logGroupArn('API-Gateway-Execution-Logs_*')}]`,
+      reason: reasons.executionLogGroups,
+    },
+    { rule: `AwsSolutions-IAM5[Resource::${logGroupArn('/strongroom/*')}]`, reason: reasons.accessLogGroups },
+    { rule: `AwsSolutions-IAM5[Resource::${logGroupArn('*')}]`, reason: reasons.describeLogGroups },
+  );
+
+  for (const platform of targets.platforms) {
+    for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction]) {
+      acknowledge(fn.tracingPolicy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.xrayWildcard });
+    }
+    for (const route of routes) {
+      const method = platform.api.methods.get(route.id);
+      if (method === undefined) throw new Error(`route ${route.id} has no method in ${platform.stackName}`);
+      if (route.permission === 'public') {
+        acknowledge(
+          method,
+          { rule: 'AwsSolutions-APIG4', reason: reasons.publicRoute },
+          { rule: 'AwsSolutions-COG4', reason: reasons.publicRoute },
+        );
+      } else {
+        acknowledge(method, { rule: 'AwsSolutions-COG4', reason: reasons.lambdaAuthorizerNotCognito });
+      }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { maxRequestBodyBytes, securityTxtExpiry } from '#shared/config/product';
+import { authorizerModule, handlerModule, type RouteGroup, routeGroups } from '#shared/http/routes';
+import type { TableId } from '#shared/store/tables';
+import type { StageConfig } from '../config';
+import { ApiFirewall } from '../constructs/api-firewall';
+import { DataTables } from '../constructs/data-tables';
+import { RouteFunction } from '../constructs/route-function';
+import { StrongroomApi } from '../constructs/strongroom-api';
+import { StrongroomKey } from '../constructs/strongroom-key';
+import { TenantAccessRole } from '../constructs/tenant-access-role';
+import { UserDirectory } from '../constructs/user-directory';
+
+/**
+ * Tables each route group reaches directly, until handlers go through tenant sessions only.
+ * A Record, so a new route group does not compile until someone decides its access.
+ */
+export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> = {
+  public: [],
+  invoices: ['data', 'audit', 'auditHead', 'idempotency'],
+};
+
+export interface PlatformStackProps extends StackProps {
+  /** The stage this stack deploys; every key, table and log group is its own (INF-5). */
+  readonly stageConfig: StageConfig;
+  /** Project root with package.json and the handler modules. */
+  readonly projectRoot: string;
+  /**
+   * The moment of synthesis; security.txt expires a fixed time after it (VUL-1).
+   * @default new Date()
+   */
+  readonly now?: Date;
+}
+
+/**
+ * One stage of Strongroom in the primary EU region: keys, tables, user pool, functions,
+ * the REST API and its web ACL.
+ */
+export class PlatformStack extends Stack {
+  readonly stageName: string;
+  readonly tableKey: StrongroomKey;
+  readonly logKey: StrongroomKey;
+  readonly functionKey: StrongroomKey;
+  readonly dataTables: DataTables;
+  readonly users: UserDirectory;
+  readonly routeFunctions: Readonly<Record<RouteGroup, RouteFunction>>;
+  readonly authorizerFunction: RouteFunction;
+  readonly tenantAccess: TenantAccessRole;
+  readonly api: StrongroomApi;
+  readonly firewall: ApiFirewall;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const stage = props.stageConfig.name;
+    this.stageName = stage;
+
+    // ENC-4: one key per purpose, each usable only through the service that needs it.
+    this.tableKey = new StrongroomKey(this, 'TableKey', {
+      stage,
+      purpose: 'tables',
+      viaServices: ['dynamodb'],
+    });
+    this.logKey = new StrongroomKey(this, 'LogKey', { stage, purpose: 'logs', allowCloudWatchLogs: true });
+    this.functionKey = new StrongroomKey(this, 'FunctionKey', {
+      stage,
+      purpose: 'function-environment',
+      viaServices: ['lambda'],
+    });
+
+    this.dataTables = new DataTables(this, 'Tables', { stage, encryptionKey: this.tableKey.key });
+    this.users = new UserDirectory(this, 'Users', { stage, sesFromEmail: props.stageConfig.sesFromEmail });
+
+    const environment: Record<string, string> = {
+      STRONGROOM_MODE: 'aws',
+      STRONGROOM_STAGE: stage,
+      COGNITO_USER_POOL_ID: this.users.userPool.userPoolId,
+      COGNITO_CLIENT_ID: this.users.client.userPoolClientId,
+      SECURITY_TXT_EXPIRES: securityTxtExpiry(props.now ?? new Date()),
+      ALLOWED_ORIGINS: props.stageConfig.allowedOrigins.join(','),
+    };
+    const functionProps = {
+      stage,
+      projectRoot: props.projectRoot,
+      environment,
+      environmentKey: this.functionKey.key,
+      logKey: this.logKey.key,
+    };
+
+    const routeFunctions = {} as Record<RouteGroup, RouteFunction>;
+    for (const group of routeGroups) {
+      routeFunctions[group] = new RouteFunction(this, `Route-${group}`, {
+        ...functionProps,
+        name: group,
+        entry: handlerModule(group),
+        description: `Strongroom ${stage}: ${group} routes`,
+      });
+    }
+    this.routeFunctions = routeFunctions;
+    this.authorizerFunction = new RouteFunction(this, 'Authorizer', {
+      ...functionProps,
+      name: 'authorizer',
+      entry: authorizerModule,
+      description: `Strongroom ${stage}: request authorizer (tokens and API keys)`,
+    });
+
+    // The authorizer finds a caller's memberships through the platform-scoped identity index.
+    this.dataTables.grantItemRead(this.authorizerFunction.role, 'members', ['byIdentity']);
+    const sessionRoles = [];
+    for (const group of routeGroups) {
+      const tableIds = routeGroupTables[group];
+      for (const tableId of tableIds) {
+        this.dataTables.grantItemReadWrite(routeFunctions[group].role, tableId);
+      }
+      if (tableIds.length > 0) sessionRoles.push(routeFunctions[group].role);
+    }
+    this.tenantAccess = new TenantAccessRole(this, 'TenantAccess', {
+      dataTables: this.dataTables,
+      sessionRoles,
+    });
+
+    this.api = new StrongroomApi(this, 'Api', {
+      stage,
+      routeFunctions: Object.fromEntries(
+        routeGroups.map((group) => [group, routeFunctions[group].function]),
+      ) as Record<RouteGroup, RouteFunction['function']>,
+      authorizerFunction: this.authorizerFunction.function,
+      logKey: this.logKey.key,
+      throttlingRateLimit: props.stageConfig.throttlingRateLimit,
+      throttlingBurstLimit: props.stageConfig.throttlingBurstLimit,
+      allowedOrigins: props.stageConfig.allowedOrigins,
+    });
+
+    this.firewall = new ApiFirewall(this, 'Firewall', {
+      stage,
+      stageArn: this.api.stageArn,
+      rateLimitPerIp: props.stageConfig.wafRateLimitPerIp,
+      maxBodyBytes: maxRequestBodyBytes,
+      logKey: this.logKey.key,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
+    new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.users.client.userPoolClientId });
+    new CfnOutput(this, 'TenantAccessRoleArn', { value: this.tenantAccess.role.roleArn });
+  }
+}
