@@ -1,0 +1,725 @@
+/**
+ * What a security reviewer checks in the synthesized CloudFormation. One synthesis of the
+ * whole app (test/infra/template.ts) serves every test here.
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { managedRuleGroups } from '#infra/constructs/api-firewall';
+import { keyAdministrationActions } from '#infra/constructs/strongroom-key';
+import { securityTxtValidityDays } from '#shared/config/product';
+import { gatewayProblems, problemContentType, problemTypeBase } from '#shared/http/problem';
+import { routes } from '#shared/http/routes';
+import { securityHeaders } from '#shared/http/security-headers';
+import { tableIds, tableName, tables } from '#shared/store/tables';
+import { cdkContext, onlyResourceOf, resourcesOf, type Synthesized, synthesized } from './template';
+
+type Json = Record<string, unknown>;
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Json;
+  Principal?: unknown;
+  NotAction?: unknown;
+};
+
+let s: Synthesized;
+let stageNames: string[];
+
+beforeAll(() => {
+  s = synthesized();
+  stageNames = s.config.stages.map((stage) => stage.name);
+});
+
+const platformOf = (stage: string): Template => s.template(`strongroom-${stage}-platform`);
+const drOf = (stage: string): Template => s.template(`strongroom-${stage}-dr`);
+const allTemplates = (): [string, Template][] => [...s.templates.entries()];
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+const json = (value: unknown): string => JSON.stringify(value);
+
+/** Every IAM policy statement of a template: inline role policies, policies and managed policies. */
+function iamStatements(template: Template): { where: string; statement: Statement }[] {
+  const found: { where: string; statement: Statement }[] = [];
+  for (const [id, role] of resourcesOf(template, 'AWS::IAM::Role')) {
+    for (const policy of (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]) ??
+      []) {
+      for (const statement of policy.PolicyDocument.Statement) found.push({ where: id, statement });
+    }
+  }
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, policy] of resourcesOf(template, type)) {
+      const document = policy.Properties.PolicyDocument as { Statement: Statement[] };
+      for (const statement of document.Statement) found.push({ where: id, statement });
+    }
+  }
+  return found;
+}
+
+/** The logical id a `{ "Fn::GetAtt": [id, "Arn"] }` or `{ Ref: id }` points at. */
+function referencedId(value: unknown): string | undefined {
+  const object = value as { 'Fn::GetAtt'?: [string, string]; Ref?: string } | undefined;
+  return object?.['Fn::GetAtt']?.[0] ?? object?.Ref;
+}
+
+function keyIdByAlias(template: Template, alias: string): string {
+  const match = resourcesOf(template, 'AWS::KMS::Alias').find(
+    ([, resource]) => resource.Properties.AliasName === alias,
+  );
+  const keyId = referencedId(match?.[1].Properties.TargetKeyId);
+  if (keyId === undefined) throw new Error(`no key with alias ${alias}`);
+  return keyId;
+}
+
+describe('[INF-3][INF-5] stacks, regions and stages', () => {
+  it('puts every stack in an EU region with an explicit account', () => {
+    for (const stack of s.assembly.stacks) {
+      expect(stack.environment.account, stack.stackName).toBe(cdkContext['strongroom:account']);
+      expect(stack.environment.region, stack.stackName).toMatch(/^eu-(central|west|south|north)-\d$/);
+    }
+  });
+
+  it('deploys each stage as its own platform stack in the primary region and DR stack in the second region', () => {
+    const names = s.assembly.stacks.map((stack) => stack.stackName).sort();
+    const expected = [
+      'strongroom-account',
+      ...stageNames.flatMap((stage) => [`strongroom-${stage}-platform`, `strongroom-${stage}-dr`]),
+    ].sort();
+    expect(names).toEqual(expected);
+    expect(stageNames).toEqual(['dev', 'prod']);
+    for (const stack of s.assembly.stacks) {
+      const region = stack.stackName.endsWith('-dr') ? 'eu-west-1' : 'eu-central-1';
+      expect(stack.environment.region, stack.stackName).toBe(region);
+    }
+  });
+
+  it('gives every stage its own keys, tables and pool: no stage references another', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const aliases = resourcesOf(template, 'AWS::KMS::Alias').map(([, alias]) => alias.Properties.AliasName);
+      expect(aliases.sort()).toEqual(
+        [
+          `alias/strongroom/${stage}/function-environment`,
+          `alias/strongroom/${stage}/logs`,
+          `alias/strongroom/${stage}/tables`,
+        ].sort(),
+      );
+      const names = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').map(
+        ([, table]) => table.Properties.TableName,
+      );
+      expect(names.sort()).toEqual(tableIds.map((id) => tableName(stage, id)).sort());
+      const text = json(template.toJSON());
+      for (const other of stageNames.filter((each) => each !== stage)) {
+        expect(text).not.toContain(`strongroom-${other}-`);
+        expect(text).not.toContain(`Fn::ImportValue`);
+      }
+    }
+  });
+
+  it('protects every stack from deletion', () => {
+    for (const stack of s.assembly.stacks) expect(stack.terminationProtection, stack.stackName).toBe(true);
+  });
+});
+
+describe('[ENC-2][ENC-4] customer-managed keys', () => {
+  it('rotates every key yearly, keeps it on stack deletion and waits 30 days before deleting it', () => {
+    for (const [name, template] of allTemplates()) {
+      for (const [id, key] of resourcesOf(template, 'AWS::KMS::Key')) {
+        expect(key.Properties.EnableKeyRotation, `${name}/${id}`).toBe(true);
+        expect(key.Properties.RotationPeriodInDays, `${name}/${id}`).toBe(365);
+        expect(key.Properties.PendingWindowInDays, `${name}/${id}`).toBe(30);
+        expect(key.DeletionPolicy, `${name}/${id}`).toBe('Retain');
+        expect(key.UpdateReplacePolicy, `${name}/${id}`).toBe('Retain');
+      }
+    }
+  });
+
+  it('separates key administration from key use: admins cannot encrypt or decrypt, use goes through a service', () => {
+    const cryptoActions = [
+      'kms:Encrypt',
+      'kms:Decrypt',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+      'kms:GenerateDataKey',
+    ];
+    for (const [name, template] of allTemplates()) {
+      for (const [id, key] of resourcesOf(template, 'AWS::KMS::Key')) {
+        const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+        for (const statement of statements) {
+          const actions = list(statement.Action);
+          expect(actions, `${name}/${id}`).not.toContain('kms:*');
+          for (const action of actions) expect(String(action), `${name}/${id}`).not.toMatch(/\*/);
+          const usesKey = actions.some(
+            (action) => cryptoActions.includes(String(action)) || action === 'kms:CreateGrant',
+          );
+          if (!usesKey) continue;
+          // Use of the key is either through a named AWS service or by CloudWatch Logs for this account's groups.
+          const viaService = (statement.Condition?.StringEquals as Json | undefined)?.['kms:ViaService'];
+          const logsContext = (statement.Condition?.ArnLike as Json | undefined)?.[
+            'kms:EncryptionContext:aws:logs:arn'
+          ];
+          expect(viaService ?? logsContext, `${name}/${id} ${json(statement)}`).toBeDefined();
+        }
+        const admin = statements.find((statement) => statement.Effect === 'Allow' && !statement.Condition);
+        expect(list(admin?.Action).sort()).toEqual([...keyAdministrationActions].sort());
+      }
+    }
+  });
+
+  it('keeps separate keys for tables, logs and function environments in each stage', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const ids = ['tables', 'logs', 'function-environment'].map((purpose) =>
+        keyIdByAlias(template, `alias/strongroom/${stage}/${purpose}`),
+      );
+      expect(new Set(ids).size).toBe(3);
+    }
+  });
+});
+
+describe('[ENC-2][BAK-1] tables', () => {
+  it('builds every declared table with its CMK, PITR, deletion protection and RETAIN', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const tableKey = keyIdByAlias(template, `alias/strongroom/${stage}/tables`);
+      const built = resourcesOf(template, 'AWS::DynamoDB::GlobalTable');
+      expect(built).toHaveLength(tableIds.length);
+      for (const [id, table] of built) {
+        const where = `${stage}/${id}`;
+        expect(table.DeletionPolicy, where).toBe('Retain');
+        expect(table.UpdateReplacePolicy, where).toBe('Retain');
+        expect(table.Properties.SSESpecification, where).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+        const replicas = table.Properties.Replicas as Json[];
+        expect(replicas, where).toHaveLength(1);
+        const [replica] = replicas as [Json];
+        expect(replica.Region, where).toBe('eu-central-1');
+        expect(replica.DeletionProtectionEnabled, where).toBe(true);
+        expect((replica.PointInTimeRecoverySpecification as Json).PointInTimeRecoveryEnabled, where).toBe(
+          true,
+        );
+        expect(referencedId((replica.SSESpecification as Json).KMSMasterKeyId), where).toBe(tableKey);
+      }
+    }
+  });
+
+  it('declares keys, indexes, TTL and streams exactly as shared/store/tables.ts', () => {
+    const template = platformOf('dev');
+    for (const tableId of tableIds) {
+      const definition = tables[tableId];
+      const [, table] = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+        ([, each]) => each.Properties.TableName === tableName('dev', tableId),
+      ) ?? [undefined, undefined];
+      const props = table?.Properties as Json;
+      expect(props.KeySchema).toEqual([
+        { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: definition.sortKey, KeyType: 'RANGE' },
+      ]);
+      const indexes = (props.GlobalSecondaryIndexes as Json[] | undefined) ?? [];
+      expect(indexes.map((index) => index.IndexName)).toEqual(definition.indexes.map((index) => index.name));
+      expect((props.TimeToLiveSpecification as Json | undefined)?.AttributeName).toBe(
+        definition.timeToLiveAttribute,
+      );
+      expect((props.StreamSpecification as Json | undefined)?.StreamViewType).toBe(
+        definition.stream ? 'NEW_IMAGE' : undefined,
+      );
+    }
+  });
+});
+
+describe('[ENC-2][LOG-2] log groups', () => {
+  it('encrypts every log group with the logs key and sets a retention', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const logKey = keyIdByAlias(template, `alias/strongroom/${stage}/logs`);
+      const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
+      expect(groups.length).toBeGreaterThanOrEqual(6);
+      for (const [id, group] of groups) {
+        expect(referencedId(group.Properties.KmsKeyId), `${stage}/${id}`).toBe(logKey);
+        expect(group.Properties.RetentionInDays, `${stage}/${id}`).toBeGreaterThanOrEqual(180);
+        expect(group.DeletionPolicy, `${stage}/${id}`).toBe('Retain');
+      }
+    }
+    for (const [name, template] of allTemplates()) {
+      for (const [id, group] of resourcesOf(template, 'AWS::Logs::LogGroup')) {
+        expect(group.Properties.KmsKeyId, `${name}/${id}`).toBeDefined();
+        expect(group.Properties.RetentionInDays, `${name}/${id}`).toBeDefined();
+      }
+    }
+  });
+
+  it('keeps application logs 6 months, access logs 12 months and security logs 36 months', () => {
+    const template = platformOf('prod');
+    const retentionOf = (name: string | RegExp): unknown[] =>
+      resourcesOf(template, 'AWS::Logs::LogGroup')
+        .filter(([, group]) => {
+          const groupName = json(group.Properties.LogGroupName);
+          return typeof name === 'string' ? groupName === json(name) : name.test(groupName);
+        })
+        .map(([, group]) => group.Properties.RetentionInDays);
+    expect(retentionOf('/strongroom/prod/api-access')).toEqual([365]);
+    expect(retentionOf('aws-waf-logs-strongroom-prod')).toEqual([1096]);
+    expect(retentionOf(/\/strongroom\/prod\/functions\//)).toEqual([180, 180, 180]);
+    expect(retentionOf(/API-Gateway-Execution-Logs_/)).toEqual([180]);
+  });
+
+  it('creates the execution log group before the stage, so API Gateway never creates an unencrypted one', () => {
+    const template = platformOf('dev');
+    const executionLogs = resourcesOf(template, 'AWS::Logs::LogGroup').filter(([, group]) =>
+      json(group.Properties.LogGroupName).includes('API-Gateway-Execution-Logs_'),
+    );
+    expect(executionLogs).toHaveLength(1);
+    expect(json(executionLogs[0]?.[1].Properties.LogGroupName)).toContain('/dev');
+    const [, stage] = onlyResourceOf(template, 'AWS::ApiGateway::Stage');
+    expect(list(stage.DependsOn)).toContain(executionLogs[0]?.[0]);
+  });
+});
+
+describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
+  it('has no IAM statement with action * on resource *, and no Allow of a whole service', () => {
+    for (const [name, template] of allTemplates()) {
+      for (const { where, statement } of iamStatements(template)) {
+        const actions = list(statement.Action).map(String);
+        const resources = list(statement.Resource);
+        expect(statement.NotAction, `${name}/${where}`).toBeUndefined();
+        expect(actions.includes('*') && resources.includes('*'), `${name}/${where}`).toBe(false);
+        for (const action of actions) expect(action, `${name}/${where}`).not.toMatch(/^\*$|:\*$/);
+      }
+    }
+  });
+
+  it('allows Resource * only for the X-Ray writes, which have no resource-level permissions', () => {
+    for (const [name, template] of allTemplates()) {
+      for (const { where, statement } of iamStatements(template)) {
+        if (!list(statement.Resource).includes('*')) continue;
+        expect(list(statement.Action).sort(), `${name}/${where}`).toEqual([
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ]);
+      }
+    }
+  });
+
+  it('attaches no managed policy to any role', () => {
+    for (const [name, template] of allTemplates()) {
+      for (const [id, role] of resourcesOf(template, 'AWS::IAM::Role')) {
+        expect(role.Properties.ManagedPolicyArns, `${name}/${id}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('never allows Scan, PartiQL or table administration', () => {
+    for (const [name, template] of allTemplates()) {
+      for (const { where, statement } of iamStatements(template)) {
+        for (const action of list(statement.Action).map(String)) {
+          expect(action, `${name}/${where}`).not.toMatch(
+            /^dynamodb:(Scan|PartiQL.*|ExecuteStatement|BatchExecuteStatement|ExecuteTransaction|DeleteTable|UpdateTable|CreateTable|Restore.*)$/,
+          );
+        }
+      }
+    }
+  });
+
+  it('gives every function a role of its own', () => {
+    for (const stage of stageNames) {
+      const roles = resourcesOf(platformOf(stage), 'AWS::Lambda::Function').map(([, fn]) =>
+        referencedId(fn.Properties.Role),
+      );
+      expect(roles.length).toBe(3);
+      expect(new Set(roles).size).toBe(roles.length);
+    }
+  });
+
+  it('lets nobody update or delete audit entries: put, get and query only', () => {
+    const template = platformOf('dev');
+    const auditTable = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+      ([, table]) => table.Properties.TableName === tableName('dev', 'audit'),
+    )?.[0];
+    expect(auditTable).toBeDefined();
+    let checked = 0;
+    for (const { where, statement } of iamStatements(template)) {
+      if (!json(statement.Resource).includes(`"${auditTable}"`)) continue;
+      checked++;
+      expect(list(statement.Action).sort(), where).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+
+  it('scopes the tenant access role to the session tenant by LeadingKeys, with a Null condition', () => {
+    const template = platformOf('dev');
+    const tenantRoles = resourcesOf(template, 'AWS::IAM::Role').filter(([id]) =>
+      id.startsWith('TenantAccess'),
+    );
+    expect(tenantRoles).toHaveLength(1);
+    const [roleId, role] = tenantRoles[0] ?? ['', { Properties: {} }];
+    const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+    const allow = trust.find((statement) => statement.Effect === 'Allow');
+    expect(list(allow?.Action).sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    expect(allow?.Condition?.['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['tenantId'] });
+    expect((allow?.Condition?.ArnEquals as Json | undefined)?.['aws:PrincipalArn']).toHaveLength(1);
+    expect(
+      trust.some((statement) => statement.Effect === 'Deny' && json(statement.Condition).includes('*#*')),
+    ).toBe(true);
+
+    const statements = iamStatements(template).filter(({ where }) => where.startsWith('TenantAccess'));
+    const dataStatements = statements.filter(({ statement }) =>
+      list(statement.Action).some((a) => String(a).startsWith('dynamodb:')),
+    );
+    expect(dataStatements).toHaveLength(tableIds.filter((id) => tables[id].scope === 'tenant').length);
+    for (const { statement } of dataStatements) {
+      expect(statement.Condition).toEqual({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM per session
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tenantId}#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      });
+      for (const resource of list(statement.Resource)) expect(json(resource)).not.toContain('/index/*');
+      // The platform-scoped identity index never appears in a tenant session.
+      expect(json(statement.Resource)).not.toContain('byIdentity');
+    }
+    expect(roleId).toMatch(/^TenantAccess/);
+  });
+
+  it('gives the authorizer read access to members only, through the identity index', () => {
+    const template = platformOf('dev');
+    const authorizerStatements = iamStatements(template).filter(
+      ({ where, statement }) =>
+        where.startsWith('AuthorizerRole') &&
+        list(statement.Action).some((a) => String(a).startsWith('dynamodb:')),
+    );
+    expect(authorizerStatements).toHaveLength(1);
+    const statement = authorizerStatements[0]?.statement;
+    expect(list(statement?.Action).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    expect(json(statement?.Resource)).toContain('/index/byIdentity');
+    // A reader holds no encrypt or data-key rights on any key.
+    const kmsActions = iamStatements(template)
+      .filter(({ where }) => where.startsWith('AuthorizerRole'))
+      .flatMap(({ statement }) => list(statement.Action).map(String))
+      .filter((action) => action.startsWith('kms:'));
+    expect([...new Set(kmsActions)].sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+  });
+});
+
+describe('[ENC-1][API-5][AUTH-2][LOG-1] the REST API', () => {
+  it('uses an enhanced TLS security policy with strict endpoint access on a regional endpoint', () => {
+    for (const stage of stageNames) {
+      platformOf(stage).hasResourceProperties('AWS::ApiGateway::RestApi', {
+        SecurityPolicy: Match.stringLikeRegexp('^SecurityPolicy_TLS1[23]_'),
+        EndpointAccessMode: 'STRICT',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+      });
+    }
+  });
+
+  it('logs every request as JSON to the access log group, errors only in execution logs, no bodies', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const settings = s.config.stages.find((each) => each.name === stage);
+      const [, apiStage] = onlyResourceOf(template, 'AWS::ApiGateway::Stage');
+      const access = apiStage.Properties.AccessLogSetting as { DestinationArn: unknown; Format: string };
+      const format = JSON.parse(access.Format) as Json;
+      expect(format.requestId).toBe('$context.requestId');
+      expect(format.tenantId).toBe('$context.authorizer.tenantId');
+      expect(json(access.DestinationArn)).toContain('AccessLogs');
+      expect(apiStage.Properties.TracingEnabled).toBe(true);
+      expect(apiStage.Properties.MethodSettings).toEqual([
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: true,
+          ThrottlingRateLimit: settings?.throttlingRateLimit,
+          ThrottlingBurstLimit: settings?.throttlingBurstLimit,
+        },
+      ]);
+    }
+  });
+
+  it('builds one method per route: public routes open, every other route behind the REQUEST authorizer', () => {
+    const template = platformOf('dev');
+    const methods = resourcesOf(template, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties.HttpMethod !== 'OPTIONS',
+    );
+    expect(methods).toHaveLength(routes.length);
+    const [authorizerId] = onlyResourceOf(template, 'AWS::ApiGateway::Authorizer');
+    const validators = resourcesOf(template, 'AWS::ApiGateway::RequestValidator');
+    expect(validators).toHaveLength(1);
+    for (const route of routes) {
+      const method = methods.find(([, m]) => m.Properties.OperationName === route.id)?.[1].Properties as Json;
+      expect(method, route.id).toBeDefined();
+      expect(method.HttpMethod).toBe(route.method);
+      expect(referencedId(method.RequestValidatorId)).toBe(validators[0]?.[0]);
+      if (route.permission === 'public') {
+        expect(method.AuthorizationType, route.id).toBe('NONE');
+      } else {
+        expect(method.AuthorizationType, route.id).toBe('CUSTOM');
+        expect(referencedId(method.AuthorizerId), route.id).toBe(authorizerId);
+      }
+    }
+  });
+
+  it('configures the authorizer as REQUEST on the Authorization header with no gateway cache', () => {
+    platformOf('dev').hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
+  it('answers every gateway error as problem details with the security headers', () => {
+    const template = platformOf('dev');
+    const responses = resourcesOf(template, 'AWS::ApiGateway::GatewayResponse');
+    expect(responses).toHaveLength(Object.keys(gatewayProblems).length);
+    for (const [type, expected] of Object.entries(gatewayProblems)) {
+      const response = responses.find(([, each]) => each.Properties.ResponseType === type)?.[1]
+        .Properties as Json;
+      expect(response, type).toBeDefined();
+      expect(response.StatusCode, type).toBe(String(expected.status));
+      const headers = response.ResponseParameters as Record<string, string>;
+      expect(headers['gatewayresponse.header.Content-Type'], type).toBe(`'${problemContentType}'`);
+      for (const [name, value] of Object.entries(securityHeaders)) {
+        expect(headers[`gatewayresponse.header.${name}`], `${type} ${name}`).toBe(`'${value}'`);
+      }
+      const template = (response.ResponseTemplates as Record<string, string>)['application/json'] ?? '';
+      const body = JSON.parse(template) as Json;
+      expect(body, type).toMatchObject({
+        type: `${problemTypeBase}${expected.code}`,
+        status: expected.status,
+        code: expected.code,
+        detail: expected.detail,
+        requestId: '$context.requestId',
+      });
+    }
+  });
+
+  it('offers CORS preflight only for the configured origins', () => {
+    const template = platformOf('prod');
+    const preflights = resourcesOf(template, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties.HttpMethod === 'OPTIONS',
+    );
+    expect(preflights.length).toBeGreaterThan(0);
+    for (const [, preflight] of preflights) {
+      const text = json(preflight.Properties.Integration);
+      expect(text).toContain('https://app.strongroom.example');
+      expect(text).not.toContain("'*'");
+    }
+  });
+});
+
+describe('[INF-4][AUTH-2] the web ACL', () => {
+  it('runs the managed rule groups and a per-IP rate rule in front of the stage', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const limit = s.config.stages.find((each) => each.name === stage)?.wafRateLimitPerIp;
+      const [aclId, acl] = onlyResourceOf(template, 'AWS::WAFv2::WebACL');
+      expect(acl.Properties.Scope).toBe('REGIONAL');
+      const rules = acl.Properties.Rules as Json[];
+      const groupNames = rules
+        .map((rule) => ((rule.Statement as Json).ManagedRuleGroupStatement as Json | undefined)?.Name)
+        .filter((name) => name !== undefined);
+      expect(groupNames.sort()).toEqual([...managedRuleGroups].sort());
+      const rate = rules.find((rule) => (rule.Statement as Json).RateBasedStatement !== undefined);
+      expect((rate?.Statement as Json | undefined)?.RateBasedStatement).toMatchObject({
+        Limit: limit,
+        AggregateKeyType: 'IP',
+      });
+      expect(rate?.Action).toEqual({ Block: {} });
+
+      const [, association] = onlyResourceOf(template, 'AWS::WAFv2::WebACLAssociation');
+      expect(referencedId(association.Properties.WebACLArn)).toBe(aclId);
+      const [stageId] = onlyResourceOf(template, 'AWS::ApiGateway::Stage');
+      const [restApiId] = onlyResourceOf(template, 'AWS::ApiGateway::RestApi');
+      expect(json(association.Properties.ResourceArn)).toContain(restApiId);
+      expect(json(association.Properties.ResourceArn)).toContain(`"/stages/",{"Ref":"${stageId}"}`);
+    }
+  });
+
+  it('logs to a security log group with the authorization header redacted', () => {
+    platformOf('dev').hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      LogDestinationConfigs: [Match.stringLikeRegexp(':log-group:aws-waf-logs-strongroom-dev$')],
+      RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }]),
+    });
+  });
+});
+
+describe('[AUTH-1][AUTH-2][AUTH-3][AUTH-6] the user pool', () => {
+  it('is on the Plus plan with threat protection enforced for standard and custom auth', () => {
+    platformOf('prod').hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: {
+        AdvancedSecurityMode: 'ENFORCED',
+        AdvancedSecurityAdditionalFlows: { CustomAuthMode: 'ENFORCED' },
+      },
+      DeletionProtection: 'ACTIVE',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
+  });
+
+  it('requires MFA by TOTP, never SMS, and a 14-character password with every character class', () => {
+    const [, pool] = onlyResourceOf(platformOf('prod'), 'AWS::Cognito::UserPool');
+    expect(pool.Properties.MfaConfiguration).toBe('ON');
+    expect(pool.Properties.EnabledMfas).toContain('SOFTWARE_TOKEN_MFA');
+    expect(pool.Properties.EnabledMfas).not.toContain('SMS_MFA');
+    expect((pool.Properties.Policies as Json).PasswordPolicy).toMatchObject({
+      MinimumLength: 14,
+      RequireLowercase: true,
+      RequireUppercase: true,
+      RequireNumbers: true,
+      RequireSymbols: true,
+    });
+  });
+
+  it('issues 60-minute access tokens to a public client that signs in with USER_PASSWORD_AUTH and revokes tokens', () => {
+    const [, client] = onlyResourceOf(platformOf('prod'), 'AWS::Cognito::UserPoolClient');
+    expect(client.Properties).toMatchObject({
+      AccessTokenValidity: 60,
+      IdTokenValidity: 60,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes' },
+      EnableTokenRevocation: true,
+      PreventUserExistenceErrors: 'ENABLED',
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: false,
+    });
+    expect((client.Properties.ExplicitAuthFlows as string[]).sort()).toEqual([
+      'ALLOW_REFRESH_TOKEN_AUTH',
+      'ALLOW_USER_PASSWORD_AUTH',
+    ]);
+  });
+
+  it('blocks compromised credentials on sign-in, sign-up and password change', () => {
+    platformOf('prod').hasResourceProperties('AWS::Cognito::UserPoolRiskConfigurationAttachment', {
+      ClientId: 'ALL',
+      CompromisedCredentialsRiskConfiguration: {
+        Actions: { EventAction: 'BLOCK' },
+        EventFilter: ['SIGN_IN', 'PASSWORD_CHANGE', 'SIGN_UP'],
+      },
+      AccountTakeoverRiskConfiguration: { Actions: { HighAction: { EventAction: 'BLOCK', Notify: false } } },
+    });
+  });
+});
+
+describe('[ENC-2][VUL-1] functions', () => {
+  it('runs every function on nodejs24.x, ARM64, with tracing and its environment encrypted under a CMK', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const functionKey = keyIdByAlias(template, `alias/strongroom/${stage}/function-environment`);
+      const functions = resourcesOf(template, 'AWS::Lambda::Function');
+      expect(functions).toHaveLength(3);
+      for (const [id, fn] of functions) {
+        const props = fn.Properties as Json;
+        expect(props.Runtime, id).toBe('nodejs24.x');
+        expect(props.Architectures, id).toEqual(['arm64']);
+        expect(referencedId(props.KmsKeyArn), id).toBe(functionKey);
+        expect(props.TracingConfig, id).toEqual({ Mode: 'Active' });
+        expect((props.LoggingConfig as Json).LogFormat, id).toBe('JSON');
+        expect(referencedId((props.LoggingConfig as Json).LogGroup), id).toMatch(/Logs/);
+      }
+    }
+  });
+
+  it('passes the runtime configuration of shared/config/runtime.ts, and nothing secret', () => {
+    const template = platformOf('prod');
+    for (const [id, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      const variables = ((fn.Properties as Json).Environment as { Variables: Json }).Variables;
+      expect(variables.STRONGROOM_MODE, id).toBe('aws');
+      expect(variables.STRONGROOM_STAGE, id).toBe('prod');
+      expect(referencedId(variables.COGNITO_USER_POOL_ID), id).toMatch(/UserPool/);
+      expect(referencedId(variables.COGNITO_CLIENT_ID), id).toMatch(/ApiClient/);
+      expect(variables.ALLOWED_ORIGINS, id).toBe('https://app.strongroom.example');
+      const expires = Date.parse(String(variables.SECURITY_TXT_EXPIRES));
+      expect(expires - s.now.getTime(), id).toBe(securityTxtValidityDays * 86_400_000);
+      for (const name of Object.keys(variables))
+        expect(name, id).not.toMatch(/SECRET|PASSWORD|PEPPER|TOKEN|PRIVATE/);
+    }
+  });
+
+  it('bundles each route group and the authorizer from its handler module', () => {
+    const template = platformOf('dev');
+    const names = resourcesOf(template, 'AWS::Lambda::Function').map(
+      ([, fn]) => (fn.Properties as Json).FunctionName,
+    );
+    expect(names.sort()).toEqual([
+      'strongroom-dev-authorizer',
+      'strongroom-dev-invoices',
+      'strongroom-dev-public',
+    ]);
+  });
+});
+
+describe('[ENC-5][BAK-2] the DR vault', () => {
+  it('keeps a locked vault per stage in the second region under a key of that region', () => {
+    for (const stage of stageNames) {
+      const template = drOf(stage);
+      const vaultKey = keyIdByAlias(template, `alias/strongroom/${stage}/dr-backups`);
+      const [, vault] = onlyResourceOf(template, 'AWS::Backup::BackupVault');
+      expect(vault.DeletionPolicy).toBe('Retain');
+      expect(vault.Properties.BackupVaultName).toBe(`strongroom-${stage}-dr`);
+      expect(referencedId(vault.Properties.EncryptionKeyArn)).toBe(vaultKey);
+      expect((vault.Properties.LockConfiguration as Json).MinRetentionDays).toBe(35);
+      expect(json(vault.Properties.AccessPolicy)).toContain('backup:DeleteRecoveryPoint');
+      expect(json(template.toJSON())).toContain('backup.eu-west-1.amazonaws.com');
+    }
+  });
+});
+
+describe('[INF-2][VUL-3] cdk-nag and synthesis messages', () => {
+  it('leaves no unacknowledged AwsSolutions finding, error or warning', () => {
+    const nag = s.report.pluginReports.find((report) => report.pluginName === 'AwsSolutions');
+    expect(nag, 'the AwsSolutions pack ran').toBeDefined();
+    const open = nag?.violations.map((violation) => `${violation.severity} ${violation.ruleName}`) ?? [];
+    expect(open).toEqual([]);
+    for (const report of s.report.pluginReports) {
+      expect(report.violations.map((violation) => `${report.pluginName}: ${violation.ruleName}`)).toEqual([]);
+    }
+  });
+
+  it('gives every acknowledgement a written reason on a named construct', () => {
+    const nag = s.report.pluginReports.find((report) => report.pluginName === 'AwsSolutions');
+    const suppressed = nag?.suppressedViolations ?? [];
+    expect(suppressed.length).toBeGreaterThan(0);
+    for (const violation of suppressed) {
+      expect(violation.reason?.length ?? 0, violation.ruleName).toBeGreaterThan(60);
+      expect(violation.acknowledgedId, violation.ruleName).toMatch(/^AwsSolutions::AwsSolutions-/);
+      for (const construct of violation.violatingConstructs) {
+        // Never a whole stack: acknowledgements sit on the construct that carries the finding.
+        expect(construct.constructPath.split('/').length, violation.ruleName).toBeGreaterThan(2);
+      }
+    }
+  });
+
+  it('acknowledges public access only on the routes declared public', () => {
+    const nag = s.report.pluginReports.find((report) => report.pluginName === 'AwsSolutions');
+    const publicPaths = (nag?.suppressedViolations ?? [])
+      .filter((violation) => violation.ruleName === 'AwsSolutions-APIG4')
+      .flatMap((violation) => violation.violatingConstructs.map((construct) => construct.constructPath));
+    const publicRoutes = routes.filter((route) => route.permission === 'public');
+    expect(publicPaths).toHaveLength(publicRoutes.length * stageNames.length);
+    for (const path of publicPaths) {
+      expect(
+        publicRoutes.some((route) => path.includes(`${route.path}/${route.method}/`)),
+        path,
+      ).toBe(true);
+    }
+  });
+
+  it('records acknowledgements in the template metadata for reviewers', () => {
+    const text = json(platformOf('dev').toJSON());
+    expect(text).toContain('"cdk_nag"');
+    expect(text).toContain('AwsSolutions-COG4');
+  });
+
+  it('raises no error or warning annotation in any stack', () => {
+    for (const stack of s.assembly.stacks) {
+      const messages = stack.messages
+        .filter((message) => message.level === 'error' || message.level === 'warning')
+        .map((message) => `${message.level} ${message.id}: ${json(message.entry.data)}`);
+      expect(messages, stack.stackName).toEqual([]);
+    }
+  });
+});
