@@ -1,0 +1,146 @@
+/**
+ * Seeds the demo tenants, idempotently: a Cognito user per demo role in cognito-local
+ * (standard admin API calls) and the matching membership in the members table. The JWT
+ * only proves issuer and subject; the membership says tenant and role (AUTH-6).
+ *
+ * Passwords are generated with node:crypto at the first start and kept in a 0600 file in
+ * the data folder; they are never printed or logged.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  AdminCreateUserCommand,
+  AdminGetUserCommand,
+  AdminSetUserPasswordCommand,
+  type CognitoIdentityProviderClient,
+  UserNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { type RoleName, roleNames } from '#shared/rbac/permissions';
+import type { DataClients } from '#shared/store/dynamo';
+import { identityIdOf, type MemberStore } from '#shared/store/members';
+import { readJsonFile, writePrivateFile } from './private-files';
+
+/** Roles held by API keys, not people (a later issue); they get no Cognito user. */
+const apiKeyRoles: readonly RoleName[] = ['integration', 'agent'];
+const personRoles = roleNames.filter((role) => !apiKeyRoles.includes(role));
+
+/** The demo tenants and the roles that get one user each. */
+export const demoTenants: Readonly<Record<string, readonly RoleName[]>> = {
+  demo: personRoles,
+  'demo-two': ['owner', 'accountant'],
+};
+
+export interface DemoUser {
+  readonly email: string;
+  readonly tenantId: string;
+  readonly role: RoleName;
+}
+
+export interface SeededDemoUser extends DemoUser {
+  readonly password: string;
+  /** The Cognito `sub` of the user. */
+  readonly subject: string;
+  /** The pseudonymous member id (actor id in audit entries). */
+  readonly identityId: string;
+}
+
+export function demoUsers(): DemoUser[] {
+  return Object.entries(demoTenants).flatMap(([tenantId, roles]) =>
+    roles.map((role) => ({ email: `${role}@${tenantId}.strongroom.test`, tenantId, role })),
+  );
+}
+
+/** The passwords file: one entry per demo email. */
+export type DemoPasswordsFile = Record<string, { tenantId: string; role: string; password: string }>;
+
+/**
+ * A password that meets the deployed pool's policy (14+ characters, upper, lower, digit,
+ * symbol) with 192 random bits, and only characters that need no quoting in JSON or shells.
+ */
+function generatePassword(): string {
+  return `${randomBytes(24).toString('base64url')}-Aa1`;
+}
+
+export interface SeedOptions {
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly userPoolId: string;
+  /** Exactly the `iss` claim of the pool's tokens. */
+  readonly issuer: string;
+  readonly clients: DataClients;
+  readonly members: MemberStore;
+  readonly passwordsFile: string;
+  readonly now?: () => Date;
+}
+
+export async function seedDemoTenants(options: SeedOptions): Promise<SeededDemoUser[]> {
+  const now = options.now ?? (() => new Date());
+  const users = demoUsers();
+  const stored = ((await readJsonFile(options.passwordsFile)) ?? {}) as DemoPasswordsFile;
+  const passwords: DemoPasswordsFile = {};
+  for (const user of users) {
+    passwords[user.email] = {
+      tenantId: user.tenantId,
+      role: user.role,
+      password: stored[user.email]?.password ?? generatePassword(),
+    };
+  }
+  // Written before Cognito learns a password, so a crash never leaves one nobody knows.
+  await writePrivateFile(options.passwordsFile, `${JSON.stringify(passwords, null, 2)}\n`);
+
+  const seeded: SeededDemoUser[] = [];
+  for (const user of users) {
+    const password = passwords[user.email]?.password ?? '';
+    const subject = await ensureCognitoUser(options, user.email, password);
+    const identityId = identityIdOf(options.issuer, subject);
+    const memberships = await options.members.findByIdentity(options.clients.platform(), identityId);
+    if (!memberships.some((member) => member.tenantId === user.tenantId)) {
+      await options.members.put(options.clients.platform(), {
+        tenantId: user.tenantId,
+        identityId,
+        issuer: options.issuer,
+        subject,
+        roles: [user.role],
+        status: 'active',
+        createdAt: now().toISOString(),
+      });
+    }
+    seeded.push({ ...user, password, subject, identityId });
+  }
+  return seeded;
+}
+
+/** Creates the user if it is missing and sets its permanent password; returns its `sub`. */
+async function ensureCognitoUser(options: SeedOptions, email: string, password: string): Promise<string> {
+  const { cognito, userPoolId } = options;
+  let attributes: { Name?: string; Value?: string }[] | undefined;
+  try {
+    attributes = (await cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email })))
+      .UserAttributes;
+  } catch (error) {
+    if (!(error instanceof UserNotFoundException)) throw error;
+    const created = await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: email,
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+        TemporaryPassword: generatePassword(),
+        MessageAction: 'SUPPRESS',
+      }),
+    );
+    attributes = created.User?.Attributes;
+  }
+  // Set on every start, so the pool always agrees with the passwords file.
+  await cognito.send(
+    new AdminSetUserPasswordCommand({
+      UserPoolId: userPoolId,
+      Username: email,
+      Password: password,
+      Permanent: true,
+    }),
+  );
+  const subject = attributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+  if (!subject) throw new Error(`cognito-local returned no sub for ${email}`);
+  return subject;
+}
