@@ -1,0 +1,539 @@
+/**
+ * The local API Gateway: a node:http server on loopback that does what the deployed REST
+ * API does for each request. It finds the route in `shared/http/routes.ts`, builds the
+ * same REST proxy event (payload format 1.0), runs the same REQUEST authorizer for every
+ * non-public route, then the route group's handler module, and answers its own errors
+ * with the same gateway responses (problem details with the security headers, API-5).
+ *
+ * Handler modules read their configuration from the environment at import time, so the
+ * gateway sets the environment first and imports them afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayEventRequestContextWithAuthorizer,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import type { AccessTokenVerifier } from '#functions/authorizer/handler';
+import { type GatewayResponseType, gatewayProblem, type HttpResponse } from '#shared/http/problem';
+import { findRoute, handlerModule, matchPath, type RouteGroup, routeGroups } from '#shared/http/routes';
+import { createLocalVerifier } from './local-verifier';
+import { closeServer, listen } from './ports';
+import { assertLoopback, localRegion, localStage, loopbackHost, projectRoot } from './settings';
+
+/** API Gateway's payload limit for REST APIs. */
+export const maxGatewayBodyBytes = 10 * 1024 * 1024;
+/** The functions' time limit (RouteFunction's default); API Gateway itself gives up at 29 s. */
+const defaultHandlerTimeoutMs = 10_000;
+/** Fake but well-formed ids for ARNs and request contexts. */
+const localAccountId = '000000000000';
+const localApiId = 'strongroom';
+const timedOut = Symbol('timed out');
+
+/** The environment of the handlers, as the CDK stack sets it on every function. */
+export interface HandlerEnvironment {
+  readonly dynamoEndpoint: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly dataDir: string;
+  readonly allowedOrigins: readonly string[];
+  /** RFC 9116 Expires, computed when the runtime starts (VUL-1). */
+  readonly securityTxtExpires: string;
+  /** @default eu-central-1 */
+  readonly region?: string;
+  /** @default local */
+  readonly stage?: string;
+}
+
+export function handlerEnvironmentVariables(environment: HandlerEnvironment): Record<string, string> {
+  return {
+    STRONGROOM_MODE: 'local',
+    STRONGROOM_STAGE: environment.stage ?? localStage,
+    AWS_REGION: environment.region ?? localRegion,
+    DYNAMODB_ENDPOINT: environment.dynamoEndpoint,
+    COGNITO_USER_POOL_ID: environment.userPoolId,
+    COGNITO_CLIENT_ID: environment.clientId,
+    STRONGROOM_DATA_DIR: environment.dataDir,
+    SECURITY_TXT_EXPIRES: environment.securityTxtExpires,
+    ALLOWED_ORIGINS: environment.allowedOrigins.join(','),
+  };
+}
+
+/** One access log line (LOG-1): no tokens, no bodies, no query strings. */
+export interface AccessLogEntry {
+  readonly time: string;
+  readonly requestId: string;
+  readonly sourceIp: string;
+  readonly method: string;
+  /** The route's path template, or null when no route matched. */
+  readonly resource: string | null;
+  readonly path: string;
+  readonly status: number;
+  readonly latencyMs: number;
+  readonly responseBytes: number;
+  readonly tenantId?: string;
+  readonly actorId?: string;
+  /** Set when the gateway answered itself (API Gateway's response type). */
+  readonly gatewayResponse?: GatewayResponseType;
+}
+
+export interface GatewayOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  readonly environment: HandlerEnvironment;
+  /** @default one JSON line per request on stdout */
+  readonly accessLog?: (entry: AccessLogEntry) => void;
+  /** @default 10 s */
+  readonly handlerTimeoutMs?: number;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+type ProxyHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult | undefined>;
+type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+const writeAccessLogLine = (entry: AccessLogEntry) => {
+  process.stdout.write(`${JSON.stringify({ type: 'access', ...entry })}\n`);
+};
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const host = options.host ?? loopbackHost;
+  assertLoopback(host);
+  const variables = handlerEnvironmentVariables(options.environment);
+  Object.assign(process.env, variables);
+
+  // Imported only now: these modules read the environment when they load.
+  const [{ createAuthorizerHandler }, { loadRuntimeConfig }, { DataClients }, { MemberStore }] =
+    await Promise.all([
+      import('#functions/authorizer/handler'),
+      import('#shared/config/runtime'),
+      import('#shared/store/dynamo'),
+      import('#shared/store/members'),
+    ]);
+  const config = loadRuntimeConfig();
+  const verifier: AccessTokenVerifier = await createLocalVerifier({
+    userPoolId: config.userPoolId,
+    clientId: config.userPoolClientId,
+  });
+  const authorize: Authorizer = createAuthorizerHandler({
+    verifier,
+    clients: new DataClients(config),
+    members: new MemberStore(config.stage),
+  });
+  const handlers = new Map<RouteGroup, ProxyHandler>();
+  for (const group of routeGroups) {
+    const module = (await import(pathToFileURL(path.join(projectRoot, handlerModule(group))).href)) as {
+      handler?: unknown;
+    };
+    if (typeof module.handler !== 'function') throw new Error(`${handlerModule(group)} exports no handler`);
+    handlers.set(group, module.handler as ProxyHandler);
+  }
+
+  const gateway = new LocalGateway({
+    authorize,
+    handlers,
+    region: config.region,
+    stage: config.stage,
+    accessLog: options.accessLog ?? writeAccessLogLine,
+    handlerTimeoutMs: options.handlerTimeoutMs ?? defaultHandlerTimeoutMs,
+  });
+  const server = createServer((request, response) => {
+    gateway.handle(request, response).catch((error: unknown) => {
+      // Last resort: the request pipeline itself failed; never leave the client hanging.
+      process.stderr.write(
+        `local gateway failure: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      if (!response.headersSent) writeReply(response, replyOf(gatewayProblem('DEFAULT_5XX')), randomUUID());
+      else response.destroy();
+    });
+  });
+  server.on('clientError', (_error, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const { statusCode, headers, body } = gatewayProblem('DEFAULT_4XX');
+    const head = Object.entries({
+      ...headers,
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    })
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\r\n');
+    socket.end(`HTTP/1.1 ${statusCode} Bad Request\r\n${head}\r\n\r\n${body}`);
+  });
+  await listen(server, host, options.port);
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://${host}:${port}`, port, close: () => closeServer(server) };
+}
+
+interface LocalGatewayDependencies {
+  readonly authorize: Authorizer;
+  readonly handlers: ReadonlyMap<RouteGroup, ProxyHandler>;
+  readonly region: string;
+  readonly stage: string;
+  readonly accessLog: (entry: AccessLogEntry) => void;
+  readonly handlerTimeoutMs: number;
+}
+
+interface ReadBody {
+  readonly bytes: Buffer;
+  readonly tooLarge: boolean;
+}
+
+class LocalGateway {
+  readonly #deps: LocalGatewayDependencies;
+
+  constructor(deps: LocalGatewayDependencies) {
+    this.#deps = deps;
+  }
+
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const method = (request.method ?? 'GET').toUpperCase();
+    const rawUrl = request.url ?? '/';
+    const queryStart = rawUrl.indexOf('?');
+    // REST APIs hand the path over still percent-encoded; only the query string is decoded.
+    const requestPath = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+    const rawQuery = queryStart === -1 ? '' : rawUrl.slice(queryStart + 1);
+    const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    let resource: string | null = null;
+    let principal: { tenantId?: string; actorId?: string } = {};
+
+    const finish = (result: Reply, gatewayResponse?: GatewayResponseType) => {
+      const responseBytes = writeReply(response, result, requestId);
+      this.#deps.accessLog({
+        time: new Date().toISOString(),
+        requestId,
+        sourceIp,
+        method,
+        resource,
+        path: requestPath,
+        status: result.statusCode,
+        latencyMs: Math.round(performance.now() - started),
+        responseBytes,
+        ...principal,
+        ...(gatewayResponse === undefined ? {} : { gatewayResponse }),
+      });
+    };
+    const refuse = (type: GatewayResponseType) => finish(replyOf(gatewayProblem(type, requestId)), type);
+
+    const body = await readBody(request);
+    if (body.tooLarge) return refuse('REQUEST_TOO_LARGE');
+
+    // Like API Gateway, an unknown path and a known path with another method look the same.
+    const match = matchPath(requestPath)[0];
+    const route = match ? findRoute(method, match.resource) : undefined;
+    if (!match || !route) return refuse('MISSING_AUTHENTICATION_TOKEN');
+    resource = match.resource;
+    const handler = this.#deps.handlers.get(route.group);
+    if (!handler) return refuse('DEFAULT_5XX');
+
+    const { headers, multiValueHeaders } = headersOf(request, sourceIp);
+    const query = queryOf(rawQuery);
+    const requestContext: APIGatewayEventRequestContextWithAuthorizer<undefined> = {
+      accountId: localAccountId,
+      apiId: localApiId,
+      authorizer: undefined,
+      domainName: headers.Host ?? headers.host ?? loopbackHost,
+      domainPrefix: localApiId,
+      extendedRequestId: requestId,
+      httpMethod: method,
+      identity: identityOf(sourceIp, request.headers['user-agent']),
+      path: `/${this.#deps.stage}${requestPath}`,
+      protocol: `HTTP/${request.httpVersion}`,
+      requestId,
+      requestTime: new Date().toISOString(),
+      requestTimeEpoch: Date.now(),
+      resourceId: route.id,
+      resourcePath: match.resource,
+      stage: this.#deps.stage,
+    };
+    const common = {
+      resource: match.resource,
+      path: requestPath,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      pathParameters: Object.keys(match.params).length > 0 ? match.params : null,
+      queryStringParameters: query.single,
+      multiValueQueryStringParameters: query.multi,
+      stageVariables: null,
+    };
+
+    let authorizerContext: Record<string, unknown> | undefined;
+    if (route.permission !== 'public') {
+      const methodArn = `arn:aws:execute-api:${this.#deps.region}:${localAccountId}:${localApiId}/${this.#deps.stage}/${method}${requestPath}`;
+      const authorizerStarted = performance.now();
+      let result: APIGatewayAuthorizerResult;
+      try {
+        result = await this.#deps.authorize({ type: 'REQUEST', methodArn, ...common, requestContext });
+      } catch (error) {
+        // The authorizer's one way to say 401; any other failure is API Gateway's 500.
+        return refuse(
+          error instanceof Error && error.message === 'Unauthorized' ? 'UNAUTHORIZED' : 'DEFAULT_5XX',
+        );
+      }
+      const decision = policyDecision(result, methodArn);
+      if (decision === 'invalid') return refuse('DEFAULT_5XX');
+      if (decision === 'deny') return refuse('ACCESS_DENIED');
+      authorizerContext = proxyAuthorizerContext(result, Math.round(performance.now() - authorizerStarted));
+      principal = {
+        ...(typeof authorizerContext.tenantId === 'string' ? { tenantId: authorizerContext.tenantId } : {}),
+        ...(typeof authorizerContext.actorId === 'string' ? { actorId: authorizerContext.actorId } : {}),
+      };
+    }
+
+    const text = utf8OrUndefined(body.bytes);
+    const event: APIGatewayProxyEvent = {
+      ...common,
+      body: body.bytes.length === 0 ? null : (text ?? body.bytes.toString('base64')),
+      isBase64Encoded: body.bytes.length > 0 && text === undefined,
+      requestContext: { ...requestContext, authorizer: authorizerContext },
+    };
+    const result = await this.#invoke(handler, route.group, event);
+    if (!result) return refuse('DEFAULT_5XX');
+    finish(result);
+  }
+
+  /** Runs the handler like Lambda would: a context, a time limit, and no trust in its result. */
+  async #invoke(
+    handler: ProxyHandler,
+    group: RouteGroup,
+    event: APIGatewayProxyEvent,
+  ): Promise<Reply | undefined> {
+    const deadline = Date.now() + this.#deps.handlerTimeoutMs;
+    const functionName = `strongroom-${this.#deps.stage}-${group}`;
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.#deps.region}:${localAccountId}:function:${functionName}`,
+      memoryLimitInMB: '1024',
+      awsRequestId: randomUUID(),
+      logGroupName: `/strongroom/${this.#deps.stage}/functions/${group}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        handler(event, context),
+        new Promise<typeof timedOut>((resolve) => {
+          timer = setTimeout(resolve, this.#deps.handlerTimeoutMs, timedOut);
+        }),
+      ]);
+      if (result === timedOut) {
+        process.stderr.write(`${functionName} timed out after ${this.#deps.handlerTimeoutMs} ms\n`);
+        return undefined;
+      }
+      return proxyResultToReply(result);
+    } catch (error) {
+      // A handler that throws is a Lambda error; API Gateway answers 5xx without details.
+      process.stderr.write(
+        `${functionName} failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Reads the body up to the gateway limit; beyond it the rest is drained, then dropped. */
+async function readBody(request: IncomingMessage): Promise<ReadBody> {
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (declared > 4 * maxGatewayBodyBytes) {
+    request.resume();
+    return { bytes: Buffer.alloc(0), tooLarge: true };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= maxGatewayBodyBytes) chunks.push(chunk);
+    else if (size > 4 * maxGatewayBodyBytes) {
+      request.destroy();
+      break;
+    }
+  }
+  return size > maxGatewayBodyBytes
+    ? { bytes: Buffer.alloc(0), tooLarge: true }
+    : { bytes: Buffer.concat(chunks), tooLarge: false };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8OrUndefined(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Headers as the client sent them (original case), single- and multi-valued, plus API Gateway's own. */
+function headersOf(
+  request: IncomingMessage,
+  sourceIp: string,
+): { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> } {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  const casing = new Map<string, string>();
+  const add = (rawName: string, value: string) => {
+    const name = casing.get(rawName.toLowerCase()) ?? rawName;
+    casing.set(rawName.toLowerCase(), name);
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  };
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = request.rawHeaders[index] ?? '';
+    if (name.toLowerCase() === 'x-forwarded-for') continue;
+    add(name, request.rawHeaders[index + 1] ?? '');
+  }
+  // API Gateway appends the caller's address to X-Forwarded-For and names the protocol and port.
+  const forwarded = request.headers['x-forwarded-for'];
+  add('X-Forwarded-For', forwarded ? `${forwarded}, ${sourceIp}` : sourceIp);
+  add('X-Forwarded-Proto', 'http');
+  add('X-Forwarded-Port', String(request.socket.localPort ?? ''));
+  return { headers, multiValueHeaders };
+}
+
+function queryOf(rawQuery: string): {
+  single: Record<string, string> | null;
+  multi: Record<string, string[]> | null;
+} {
+  if (rawQuery === '') return { single: null, multi: null };
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of new URLSearchParams(rawQuery)) {
+    // The last value wins in the single-valued map, as in API Gateway.
+    single[name] = value;
+    multi[name] = [...(multi[name] ?? []), value];
+  }
+  return Object.keys(single).length === 0 ? { single: null, multi: null } : { single, multi };
+}
+
+function identityOf(
+  sourceIp: string,
+  userAgent: string | undefined,
+): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent: userAgent ?? null,
+    userArn: null,
+  };
+}
+
+/**
+ * How API Gateway reads the authorizer's policy for this method ARN: an explicit Deny wins,
+ * then an Allow; no matching statement denies. A result without a policy is a configuration error.
+ */
+export function policyDecision(result: unknown, methodArn: string): 'allow' | 'deny' | 'invalid' {
+  const policy = (result as Partial<APIGatewayAuthorizerResult> | undefined)?.policyDocument;
+  if (typeof (result as { principalId?: unknown } | undefined)?.principalId !== 'string' || !policy) {
+    return 'invalid';
+  }
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  let allowed = false;
+  for (const statement of statements as unknown as Record<string, unknown>[]) {
+    const actions = [statement.Action ?? []].flat().map(String);
+    const resources = [statement.Resource ?? []].flat().map(String);
+    if (!actions.some((action) => wildcardMatches(action, 'execute-api:Invoke'))) continue;
+    if (!resources.some((resource) => wildcardMatches(resource, methodArn))) continue;
+    if (statement.Effect === 'Deny') return 'deny';
+    if (statement.Effect === 'Allow') allowed = true;
+  }
+  return allowed ? 'allow' : 'deny';
+}
+
+function wildcardMatches(pattern: string, value: string): boolean {
+  const expression = pattern
+    .split('')
+    .map((character) =>
+      character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('');
+  return new RegExp(`^${expression}$`).test(value);
+}
+
+/** The authorizer context as the proxy integration delivers it: strings, plus principalId and latency. */
+function proxyAuthorizerContext(
+  result: APIGatewayAuthorizerResult,
+  latencyMs: number,
+): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(result.context ?? {})) {
+    if (value !== null && value !== undefined) context[name] = String(value);
+  }
+  return { ...context, principalId: result.principalId, integrationLatency: latencyMs };
+}
+
+/** A response as the gateway writes it. */
+interface Reply {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly body: Buffer;
+}
+
+function replyOf(response: HttpResponse): Reply {
+  return {
+    statusCode: response.statusCode,
+    headers: response.headers,
+    body: Buffer.from(response.body, 'utf8'),
+  };
+}
+
+/** A handler's result, checked like API Gateway does; undefined when it is not a valid proxy result. */
+function proxyResultToReply(result: APIGatewayProxyResult | undefined): Reply | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const { statusCode } = result;
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    const single = headers[name];
+    headers[name] = [...(single === undefined ? [] : [single].flat()), ...values.map(String)];
+  }
+  const text = typeof result.body === 'string' ? result.body : '';
+  return { statusCode, headers, body: Buffer.from(text, result.isBase64Encoded ? 'base64' : 'utf8') };
+}
+
+/** Writes a reply and returns the body's size in bytes. */
+function writeReply(response: ServerResponse, reply: Reply, requestId: string): number {
+  response.statusCode = reply.statusCode;
+  for (const [name, value] of Object.entries(reply.headers)) response.setHeader(name, value);
+  response.setHeader('x-amzn-RequestId', requestId);
+  response.setHeader('Content-Length', String(reply.body.length));
+  response.end(reply.body);
+  return reply.body.length;
+}
