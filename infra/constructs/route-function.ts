@@ -115,6 +115,7 @@ export class RouteFunction extends Construct {
         mainFields: ['module', 'main'],
         banner: requireBanner,
         minify: true,
+        logLevel: nodejs.LogLevel.WARNING,
         sourceMap: true,
         sourcesContent: false,
         // Ship the SDK versions pinned in package-lock.json, not whatever the runtime carries.
