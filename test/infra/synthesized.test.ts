@@ -669,7 +669,7 @@ describe('[ENC-5][BAK-2] the DR vault', () => {
 });
 
 describe('[INF-2][VUL-3] cdk-nag and synthesis messages', () => {
-  it('leaves no unacknowledged AwsSolutions finding, error or warning', () => {
+  it('leaves no unacknowledged finding: AwsSolutions errors and warnings, CloudFormation schema checks', () => {
     const nag = s.report.pluginReports.find((report) => report.pluginName === 'AwsSolutions');
     expect(nag, 'the AwsSolutions pack ran').toBeDefined();
     const open = nag?.violations.map((violation) => `${violation.severity} ${violation.ruleName}`) ?? [];
