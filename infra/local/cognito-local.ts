@@ -8,6 +8,8 @@
  * directory and names pools `local_…`; we assemble the same services it assembles, with
  * our data folder, and create the pool with a Cognito-form id directly in its store.
  */
+// Before cognito-local's modules: they load aws-sdk v2, whose end-of-support notice is not ours.
+import './silence-aws-sdk-v2';
 import { randomInt } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -37,10 +39,8 @@ export const localUserPoolName = 'strongroom-local';
 const userPoolIdPattern = /^[a-z]{2}-[a-z]+-\d_[0-9A-Za-z]{9}$/;
 const idAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-// cognito-local's own pino and aws-sdk, resolved from where it is installed.
+// cognito-local's own pino (its server needs a pino logger), resolved from where it is installed.
 const requireFromCognitoLocal = createRequire(createRequire(import.meta.url).resolve('cognito-local'));
-// aws-sdk v2 (cognito-local's dependency) prints an end-of-support banner on load; it is not ours to heed.
-(requireFromCognitoLocal('aws-sdk/lib/maintenance_mode_message') as { suppress: boolean }).suppress = true;
 const pino = requireFromCognitoLocal('pino') as (options: object, stream: unknown) => PinoLogger;
 const pinoDestination = (requireFromCognitoLocal('pino') as { destination: (fd: number) => unknown })
   .destination;
