@@ -30,6 +30,8 @@ function banner(stack: LocalStack, gateway: Gateway, seconds: number): string {
   const example = stack.demoUsers.find((user) => user.role === 'accountant' && user.tenantId === 'demo');
   const email = example?.email ?? stack.demoUsers[0]?.email ?? '';
   const passwords = shown(stack.passwordsFile);
+  // require() needs ./ in front of a relative path.
+  const passwordsModule = path.isAbsolute(passwords) ? passwords : `./${passwords}`;
   const width = Math.max(...stack.demoUsers.map((user) => user.email.length));
   const initiateAuth = JSON.stringify({
     AuthFlow: 'USER_PASSWORD_AUTH',
@@ -56,7 +58,7 @@ function banner(stack: LocalStack, gateway: Gateway, seconds: number): string {
     `  TOKEN=$(npm run -s token -- ${email})`,
     '',
     'or the same call with curl:',
-    `  PASSWORD=$(node -p 'require("./${passwords}")["${email}"].password')`,
+    `  PASSWORD=$(node -p 'require("${passwordsModule}")["${email}"].password')`,
     `  TOKEN=$(curl -s ${stack.cognitoEndpoint}/ \\`,
     `    -H 'Content-Type: application/x-amz-json-1.1' \\`,
     `    -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \\`,
