@@ -84,6 +84,35 @@ export const gatewayProblems = {
   REQUEST_TOO_LARGE: { status: 413, code: 'payload-too-large', detail: 'The request body is too large.' },
   THROTTLED: { status: 429, code: 'too-many-requests', detail: 'Too many requests; retry later.' },
   WAF_FILTERED: { status: 403, code: 'request-blocked', detail: 'The request was blocked by the firewall.' },
+  BAD_REQUEST_BODY: { status: 400, code: 'validation-failed', detail: 'The request body is not valid.' },
+  BAD_REQUEST_PARAMETERS: {
+    status: 400,
+    code: 'validation-failed',
+    detail: 'The request parameters are not valid.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported-media-type',
+    detail: 'This media type is not supported.',
+  },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    code: 'too-many-requests',
+    detail: 'The request quota is used up; retry later.',
+  },
+  RESOURCE_NOT_FOUND: { status: 404, code: 'not-found', detail: 'No such resource.' },
+  AUTHORIZER_FAILURE: { status: 500, code: 'internal-error', detail: 'The request could not be authorized.' },
+  AUTHORIZER_CONFIGURATION_ERROR: {
+    status: 500,
+    code: 'internal-error',
+    detail: 'An internal error occurred.',
+  },
+  INTEGRATION_FAILURE: { status: 502, code: 'bad-gateway', detail: 'The service failed to answer.' },
+  INTEGRATION_TIMEOUT: {
+    status: 504,
+    code: 'gateway-timeout',
+    detail: 'The service did not answer in time.',
+  },
   DEFAULT_4XX: { status: 400, code: 'bad-request', detail: 'The request could not be processed.' },
   DEFAULT_5XX: { status: 500, code: 'internal-error', detail: 'An internal error occurred.' },
 } as const;
