@@ -10,12 +10,14 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '#shared/audit/entry';
-import { ConflictError, IdempotencyKeyReuseError } from '#shared/domain/errors';
+import { ConflictError, ContentionError, IdempotencyKeyReuseError } from '#shared/domain/errors';
 import { logger } from '#shared/observability/logger';
 import type { AuditLog } from './audit-log';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from './idempotency';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const maxCommitAttempts = 3;
 
 export interface MutationRequest {
   readonly tenantId: string;
@@ -60,21 +62,34 @@ export class MutationWriter {
     if (idempotency)
       items.push(this.#idempotency.recordWrite(tenantId, idempotency.key, idempotency.record, request.now));
 
-    try {
-      await client.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      const idempotencyIndex = items.length - 1;
-      if (idempotency && reasons[idempotencyIndex]?.Code === 'ConditionalCheckFailed') {
-        // A concurrent duplicate committed first: answer as it did.
-        const replayed = await this.replay(client, tenantId, idempotency.key, idempotency.record.fingerprint);
-        if (replayed) return { kind: 'replayed', response: replayed };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
+        break;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (idempotency) {
+          // A concurrent duplicate may have committed first: answer as it did.
+          const replayed = await this.replay(
+            client,
+            tenantId,
+            idempotency.key,
+            idempotency.record.fingerprint,
+          );
+          if (replayed) return { kind: 'replayed', response: replayed };
+        }
+        if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          throw new ConflictError('The resource changed or already exists; read it again and retry.');
+        }
+        // Only transaction conflicts are left: nothing was written, so trying again is safe.
+        if (
+          attempt >= maxCommitAttempts ||
+          !reasons.some((reason) => reason.Code === 'TransactionConflict')
+        ) {
+          throw new ContentionError('The change collided with concurrent writes; retry it.');
+        }
       }
-      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-        throw new ConflictError('The resource changed or already exists; read it again and retry.');
-      }
-      throw error;
     }
 
     let auditSequence: number | undefined;
