@@ -82,7 +82,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     '-cors',
     `http://${host}:${options.port}`,
   ];
-  const libraryPath = `-Djava.library.path=${nativeLibs}`;
+  const jvmArgs = [
+    `-Djava.library.path=${nativeLibs}`,
+    // A development server: start fast (C1 only, serial GC) rather than peak throughput.
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
+  ];
   let launcherDir: string;
   try {
     launcherDir = await compiledLauncher(jar);
@@ -97,10 +102,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     warn(
       `DynamoDB Local listens on EVERY interface (${anyInterfaceOptIn}=1); its data is reachable from your network.`,
     );
-    return launch(host, options, [libraryPath, '-jar', jar, ...serverArgs], false);
+    return launch(host, options, [...jvmArgs, '-jar', jar, ...serverArgs], false);
   }
   const classPath = [jar, launcherDir].join(path.delimiter);
-  return launch(host, options, [libraryPath, '-cp', classPath, launcherClass, ...serverArgs], true);
+  return launch(host, options, [...jvmArgs, '-cp', classPath, launcherClass, ...serverArgs], true);
 }
 
 /** The launcher's class folder, compiled by javac once per launcher source and DynamoDB Local jar. */
@@ -119,10 +124,11 @@ async function compiledLauncher(jar: string): Promise<string> {
   // Compiled aside and renamed into place, so two starts at once never see half a class.
   const staging = await mkdtemp(path.join(launcherCache, 'compiling-'));
   try {
-    await promisify(execFile)('javac', ['-nowarn', '-cp', jar, '-d', staging, launcherSource], {
-      timeout: 60_000,
-    });
-    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+    // Java 17 bytecode, so a newer javac next to an older java still produces a class it runs.
+    const javacArgs = ['--release', '17', '-nowarn', '-cp', jar, '-d', staging, launcherSource];
+    await promisify(execFile)('javac', javacArgs, { timeout: 60_000 });
+    await rename(staging, target).catch((error: NodeJS.ErrnoException) => {
+      // Another start compiled it first; its class is as good as ours.
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
     });
   } finally {
