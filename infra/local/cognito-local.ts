@@ -40,11 +40,12 @@ const userPoolIdPattern = /^[a-z]{2}-[a-z]+-\d_[0-9A-Za-z]{9}$/;
 const idAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 // cognito-local's own pino (its server needs a pino logger), resolved from where it is installed.
-const requireFromCognitoLocal = createRequire(createRequire(import.meta.url).resolve('cognito-local'));
-const pino = requireFromCognitoLocal('pino') as (options: object, stream: unknown) => PinoLogger;
-const pinoDestination = (requireFromCognitoLocal('pino') as { destination: (fd: number) => unknown })
-  .destination;
 type PinoLogger = Parameters<typeof createCognitoApp>[1];
+interface Pino {
+  (options: object, destination: unknown): PinoLogger;
+  destination(fd: number): unknown;
+}
+const pino = createRequire(createRequire(import.meta.url).resolve('cognito-local'))('pino') as Pino;
 
 export interface CognitoLocalOptions {
   /** Folder for cognito-local's JSON stores (pools, users, clients); created by the caller. */
@@ -73,7 +74,8 @@ export interface CognitoLocal {
 export async function startCognitoLocal(options: CognitoLocalOptions): Promise<CognitoLocal> {
   const host = options.host ?? loopbackHost;
   assertLoopback(host);
-  const logger = pino({ level: options.logLevel ?? 'error', base: undefined }, pinoDestination(2));
+  // Errors only, on stderr: at debug level cognito-local would log stored users, passwords included.
+  const logger = pino({ level: options.logLevel ?? 'error', base: undefined }, pino.destination(2));
   const ctx: Context = { logger };
   const config: Config = {
     ...DefaultConfig,

@@ -236,7 +236,7 @@ class LocalGateway {
     if (body.tooLarge) return refuse('REQUEST_TOO_LARGE');
 
     // Like API Gateway, an unknown path and a known path with another method look the same.
-    const match = matchPath(requestPath)[0];
+    const match = mostSpecific(matchPath(requestPath));
     const route = match ? findRoute(method, match.resource) : undefined;
     if (!match || !route) return refuse('MISSING_AUTHENTICATION_TOKEN');
     resource = match.resource;
@@ -284,9 +284,9 @@ class LocalGateway {
         result = await this.#deps.authorize({ type: 'REQUEST', methodArn, ...common, requestContext });
       } catch (error) {
         // The authorizer's one way to say 401; any other failure is API Gateway's 500.
-        return refuse(
-          error instanceof Error && error.message === 'Unauthorized' ? 'UNAUTHORIZED' : 'DEFAULT_5XX',
-        );
+        if (error instanceof Error && error.message === 'Unauthorized') return refuse('UNAUTHORIZED');
+        process.stderr.write(`authorizer failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+        return refuse('DEFAULT_5XX');
       }
       const decision = policyDecision(result, methodArn);
       if (decision === 'invalid') return refuse('DEFAULT_5XX');
@@ -355,6 +355,21 @@ class LocalGateway {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The resource API Gateway picks when several templates match: at the first segment where
+ * they differ, a literal segment beats a `{parameter}`. The method plays no part in it.
+ */
+function mostSpecific<T extends { readonly resource: string }>(matches: readonly T[]): T | undefined {
+  const literalSegments = (resource: string) =>
+    resource.split('/').map((segment) => !segment.startsWith('{'));
+  return [...matches].sort((left, right) => {
+    const a = literalSegments(left.resource);
+    const b = literalSegments(right.resource);
+    const differing = a.findIndex((literal, index) => literal !== b[index]);
+    return differing === -1 ? 0 : a[differing] ? -1 : 1;
+  })[0];
 }
 
 /** Reads the body up to the gateway limit; beyond it the rest is drained, then dropped. */
