@@ -3,10 +3,12 @@
  * authorizer with real cognito-local tokens and the real members table in DynamoDB Local,
  * and the gateway's own problem responses. No mocks.
  */
+import { stat } from 'node:fs/promises';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables } from '#infra/local/bootstrap-tables';
 import { cognitoLocalClient } from '#infra/local/cognito-app-client';
+import { policyDecision } from '#infra/local/gateway';
 import { seedDemoTenants } from '#infra/local/seed';
 import { problemContentType } from '#shared/http/problem';
 import { authorizerModule } from '#shared/http/routes';
@@ -231,5 +233,60 @@ describe('demo seed', () => {
         }),
       ]);
     }
+  });
+});
+
+describe('local secrets and origins (SEC-1, API-4)', () => {
+  it('keeps the data folder 0700 and the demo passwords file 0600', async () => {
+    const stack = localStack();
+    expect((await stat(stack.dataDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(stack.passwordsFile)).mode & 0o777).toBe(0o600);
+  });
+
+  it('lets only configured browser origins call cognito-local', async () => {
+    const stack = localStack();
+    const initiateAuth = (origin: string) =>
+      fetch(`${stack.cognitoEndpoint}/`, {
+        method: 'POST',
+        headers: {
+          origin,
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+        },
+        body: JSON.stringify({
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          ClientId: stack.clientId,
+          AuthParameters: {},
+        }),
+      });
+    expect((await initiateAuth('https://evil.example')).status).toBe(403);
+    const allowedOrigin = stack.allowedOrigins[0] ?? '';
+    expect((await initiateAuth(allowedOrigin)).headers.get('access-control-allow-origin')).not.toBeNull();
+  });
+});
+
+describe('policy evaluation of the local gateway', () => {
+  const arn = 'arn:aws:execute-api:eu-central-1:000000000000:strongroom/local/GET/invoices';
+  const result = (...statements: { Effect: string; Resource: string | string[] }[]) => ({
+    principalId: 'usr_x',
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: statements.map((statement) => ({ Action: 'execute-api:Invoke', ...statement })),
+    },
+  });
+
+  it('allows what an Allow statement names, exactly or by wildcard', () => {
+    expect(policyDecision(result({ Effect: 'Allow', Resource: arn }), arn)).toBe('allow');
+    expect(
+      policyDecision(result({ Effect: 'Allow', Resource: ['arn:aws:execute-api:*/local/*'] }), arn),
+    ).toBe('allow');
+  });
+
+  it('denies when a Deny matches, when nothing matches, and calls a result without policy invalid', () => {
+    expect(
+      policyDecision(result({ Effect: 'Allow', Resource: arn }, { Effect: 'Deny', Resource: '*' }), arn),
+    ).toBe('deny');
+    expect(policyDecision(result({ Effect: 'Allow', Resource: `${arn}/other` }), arn)).toBe('deny');
+    expect(policyDecision({ principalId: 'usr_x' }, arn)).toBe('invalid');
   });
 });
