@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { securityTxtExpiry } from '#shared/config/product';
 import { type Gateway, startGateway } from './gateway';
-import { writePrivateFile } from './private-files';
+import { readJsonFile, writePrivateFile } from './private-files';
 import { dataLayout, defaultDataDir, defaultPorts, projectRoot, type RuntimeState } from './settings';
 import { type LocalStack, startLocalStack } from './stack';
 
@@ -73,6 +73,22 @@ function banner(stack: LocalStack, gateway: Gateway, seconds: number): string {
   ].join('\n');
 }
 
+/** Two stacks on one data folder would share DynamoDB Local's database file and cognito-local's stores. */
+async function refuseSecondInstance(runtimeStateFile: string): Promise<void> {
+  const state = (await readJsonFile(runtimeStateFile)) as Partial<RuntimeState> | undefined;
+  if (typeof state?.pid !== 'number' || state.pid === process.pid) return;
+  try {
+    process.kill(state.pid, 0);
+  } catch (error) {
+    // No such process: the file was left behind by a stack that did not stop cleanly.
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
+  }
+  throw new Error(
+    `npm start already runs on this data folder (pid ${state.pid}, ${state.apiUrl ?? ''}); ` +
+      `if it does not, delete ${runtimeStateFile}`,
+  );
+}
+
 /** Set once everything runs; until then a signal exits at once and the exit hook kills the JVM. */
 let stopGracefully: ((signal: NodeJS.Signals) => void) | undefined;
 
@@ -90,6 +106,7 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.STRONGROOM_DATA_DIR ?? defaultDataDir);
   const layout = dataLayout(dataDir);
   const log = (message: string) => process.stderr.write(`${message}\n`);
+  await refuseSecondInstance(layout.runtimeState);
 
   const stack = await startLocalStack({
     dataDir,
