@@ -27,11 +27,9 @@ export async function createInvoice(
 ): Promise<StoredResponse> {
   const { principal, body, idempotencyKey } = command;
   const client = context.clients.forTenant(principal.tenantId);
+  // No read before the write: a retry's transaction fails on the idempotency record's
+  // condition and the stored response is replayed (MutationWriter.commit).
   const fingerprint = requestFingerprint(principal.actorId, 'createInvoice', body);
-  if (idempotencyKey !== undefined) {
-    const replayed = await context.mutations.replay(client, principal.tenantId, idempotencyKey, fingerprint);
-    if (replayed) return replayed;
-  }
 
   const now = context.now();
   const invoice = draftInvoice(body, newId('inv', now.getTime()), principal.actorId, now);

@@ -266,12 +266,16 @@ export class AuditLog {
     entryId?: string,
   ): Promise<number | undefined> {
     for (let attempt = 0; attempt < maxFoldAttempts; attempt++) {
-      const pending = await this.#pending(client, tenantId);
+      // Read concurrently: in whichever order the two reads land, a stale view fails the
+      // fold's conditions (head version, marker still there) and the loop reads again.
+      const [head, pending] = await Promise.all([
+        this.head(client, tenantId),
+        this.#pending(client, tenantId),
+      ]);
       const waitingFor = entryId === undefined ? undefined : pending.find((each) => each.entryId === entryId);
       if (pending.length === 0 || (entryId !== undefined && waitingFor === undefined)) {
         return entryId === undefined ? undefined : this.sequenceOf(client, tenantId, entryId);
       }
-      const head = await this.head(client, tenantId);
       const { items, batch } = this.#foldItems(tenantId, head, pending);
       try {
         await client.send(new TransactWriteCommand({ TransactItems: items }));

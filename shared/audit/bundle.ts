@@ -1,0 +1,476 @@
+/**
+ * The audit export format `strongroom-audit-bundle/1` (docs/audit-bundle.md): a UTF-8
+ * text file whose first line is a JSON header (log, published keys, signed checkpoints)
+ * followed by exactly `size` entry lines `<base64 leaf hash> <RFC 8785 entry JSON>`, each
+ * ending with 0x0A. Canonical JSON never contains a raw newline, so lines split on 0x0A.
+ *
+ * This module has no AWS or store dependencies: the offline verifier loads it.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { PublishedSigningKey } from '#shared/crypto/signing';
+import { noteKeyId, verifierKeyString } from './signed-note';
+
+export const bundleFormat = 'strongroom-audit-bundle/1';
+
+export interface BundleCheckpoint {
+  readonly size: number;
+  /** The C2SP signed note text of the checkpoint. */
+  readonly note: string;
+}
+
+export interface BundleHeader {
+  readonly format: typeof bundleFormat;
+  readonly tenantId: string;
+  /** The checkpoint origin line that names the log. */
+  readonly origin: string;
+  /** Number of entry lines that follow. */
+  readonly size: number;
+  readonly keys: readonly PublishedSigningKey[];
+  /** Every stored checkpoint up to `size`, ascending; the last one has size `size`. */
+  readonly checkpoints: readonly BundleCheckpoint[];
+  readonly exportedAt: string;
+}
+
+export interface BundleEntry {
+  /** The leaf hash the log recorded for the entry. */
+  readonly leafHash: Buffer;
+  /** The entry's RFC 8785 canonical JSON bytes. */
+  readonly entryBytes: Buffer;
+}
+
+/** The bundle (or a key set) is not in the documented format. */
+export class BundleFormatError extends Error {
+  readonly code = 'bundle-malformed';
+  /** Log position of the offending entry line; undefined for the header. */
+  readonly position: number | undefined;
+
+  constructor(message: string, position?: number) {
+    super(message);
+    this.name = 'BundleFormatError';
+    this.position = position;
+  }
+}
+
+const newline = 0x0a;
+const hashLength = 32;
+
+// ---------------------------------------------------------------------------------------
+// Header and key set validation
+
+function fail(message: string): never {
+  throw new BundleFormatError(message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isSize(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function nonEmptyString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(`${what} must be a non-empty string`);
+  return value;
+}
+
+/**
+ * A published key set (the bundle header's `keys`, or GET /audit/keys): each key's id and
+ * verifier key string must follow from its name and public key, so neither can mislead.
+ */
+export function parsePublishedKeys(value: unknown, where: string): PublishedSigningKey[] {
+  if (!Array.isArray(value)) fail(`${where} must be a JSON array of published signing keys`);
+  return value.map((item, position) => {
+    const what = `${where}[${position}]`;
+    if (!isRecord(item)) fail(`${what} must be an object`);
+    const keyName = nonEmptyString(item.keyName, `${what}.keyName`);
+    if (item.algorithm !== 'ed25519') fail(`${what}.algorithm must be "ed25519"`);
+    const encoded = nonEmptyString(item.publicKey, `${what}.publicKey`);
+    const publicKey = Buffer.from(encoded, 'base64');
+    if (publicKey.length !== 32 || publicKey.toString('base64') !== encoded) {
+      fail(`${what}.publicKey must be the base64 of a 32-byte Ed25519 public key`);
+    }
+    const keyId = noteKeyId(keyName, publicKey).toString('hex');
+    if (item.keyId !== keyId) fail(`${what}.keyId is not the signed-note key id of that name and key`);
+    const verifierKey = verifierKeyString({ keyName, publicKey });
+    if (item.verifierKey !== undefined && item.verifierKey !== verifierKey) {
+      fail(`${what}.verifierKey does not match its name and public key`);
+    }
+    return {
+      keyName,
+      keyId,
+      algorithm: 'ed25519',
+      publicKey: encoded,
+      verifierKey,
+      current: item.current === true,
+    };
+  });
+}
+
+/** Validates a parsed header; unknown members are ignored so later minor additions stay readable. */
+export function validateBundleHeader(value: unknown): BundleHeader {
+  if (!isRecord(value)) fail('the header (line 1) must be a JSON object');
+  if (value.format !== bundleFormat) {
+    fail(`the header names format ${JSON.stringify(value.format)}, expected "${bundleFormat}"`);
+  }
+  const tenantId = nonEmptyString(value.tenantId, 'header.tenantId');
+  const origin = nonEmptyString(value.origin, 'header.origin');
+  if (!isSize(value.size)) fail('header.size must be a non-negative integer');
+  const keys = parsePublishedKeys(value.keys, 'header.keys');
+  if (!Array.isArray(value.checkpoints)) fail('header.checkpoints must be an array');
+  const checkpoints = value.checkpoints.map((item, position): BundleCheckpoint => {
+    if (!isRecord(item) || !isSize(item.size) || typeof item.note !== 'string') {
+      fail(`header.checkpoints[${position}] must be {"size": integer, "note": signed note text}`);
+    }
+    return { size: item.size, note: item.note };
+  });
+  const exportedAt = nonEmptyString(value.exportedAt, 'header.exportedAt');
+  return { format: bundleFormat, tenantId, origin, size: value.size, keys, checkpoints, exportedAt };
+}
+
+export function parseBundleHeader(line: Uint8Array): BundleHeader {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
+  } catch {
+    fail(`line 1 is not a JSON header: this is not a ${bundleFormat} file`);
+  }
+  return validateBundleHeader(value);
+}
+
+export function formatBundleHeader(header: BundleHeader): string {
+  const valid = validateBundleHeader(header);
+  return `${JSON.stringify({
+    format: valid.format,
+    tenantId: valid.tenantId,
+    origin: valid.origin,
+    size: valid.size,
+    keys: header.keys,
+    checkpoints: valid.checkpoints,
+    exportedAt: valid.exportedAt,
+  })}\n`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Entry lines
+
+export function formatEntryLine(entry: BundleEntry, position: number): Buffer {
+  if (entry.leafHash.length !== hashLength) {
+    throw new BundleFormatError(`entry ${position}: a leaf hash has 32 bytes`, position);
+  }
+  if (entry.entryBytes.length === 0 || entry.entryBytes.includes(newline)) {
+    throw new BundleFormatError(`entry ${position}: entry bytes must be non-empty and newline-free`, position);
+  }
+  return Buffer.concat([
+    Buffer.from(`${entry.leafHash.toString('base64')} `, 'latin1'),
+    entry.entryBytes,
+    Buffer.of(newline),
+  ]);
+}
+
+/** Splits one entry line (without its newline) into the recorded leaf hash and the entry bytes. */
+export function parseEntryLine(line: Uint8Array, position: number): BundleEntry {
+  const bytes = Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  const text = bytes.toString('latin1', 0, 44);
+  const leafHash = Buffer.from(text, 'base64');
+  if (bytes.length < 46 || bytes[44] !== 0x20 || leafHash.length !== 32 || leafHash.toString('base64') !== text) {
+    throw new BundleFormatError(`entry line ${position} is not "<base64 leaf hash> <entry JSON>"`, position);
+  }
+  return { leafHash, entryBytes: bytes.subarray(45) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Writer
+
+export interface WriteBundleOptions {
+  /** End the output when done (default true); the promise then waits for it to finish. */
+  readonly end?: boolean;
+}
+
+export interface WriteBundleResult {
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/** Lines are gathered into chunks of about this size: one write per line would dominate the export. */
+const writeChunkBytes = 256 * 1024;
+
+/**
+ * Writes a bundle: the header, then one line per entry, honouring the output's
+ * backpressure. The entries must be exactly `header.size`, in log order.
+ */
+export async function writeBundle(
+  output: Writable,
+  header: BundleHeader,
+  entries: AsyncIterable<BundleEntry> | Iterable<BundleEntry>,
+  options: WriteBundleOptions = {},
+): Promise<WriteBundleResult> {
+  let written = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const chunk = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    written += chunk.length;
+    if (!output.write(chunk)) await drained(output);
+  };
+  const add = async (chunk: Buffer) => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= writeChunkBytes) await flush();
+  };
+
+  await add(Buffer.from(formatBundleHeader(header), 'utf8'));
+  let count = 0;
+  for await (const entry of entries) {
+    if (count >= header.size) {
+      throw new BundleFormatError(`more entries than the header's size ${header.size}`, count);
+    }
+    await add(formatEntryLine(entry, count));
+    count++;
+  }
+  if (count !== header.size) {
+    throw new BundleFormatError(`${count} entries written, but the header's size is ${header.size}`, count);
+  }
+  await flush();
+  if (options.end !== false) {
+    output.end();
+    await finished(output);
+  }
+  return { entries: count, bytes: written };
+}
+
+function drained(output: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      output.off('drain', onDrain);
+      output.off('error', onError);
+      output.off('close', onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the bundle output closed before the bundle was written'));
+    };
+    output.on('drain', onDrain);
+    output.on('error', onError);
+    output.on('close', onClose);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Streaming reader
+
+/** A run of consecutive entry lines in a buffer of their own (transferable to a worker). */
+export interface LineBatch {
+  /** Log position of the first line. */
+  readonly firstPosition: number;
+  /** The lines, each with its terminating 0x0A. */
+  readonly bytes: Uint8Array;
+  /** Offset of each line's 0x0A within `bytes`; line i starts after line i−1's. */
+  readonly lineEnds: Uint32Array;
+}
+
+export interface BundleReaderOptions {
+  /** Bytes read from the file at a time. */
+  readonly chunkBytes?: number;
+  /** Longest line accepted (the header included), so a damaged file cannot exhaust memory. */
+  readonly maxLineBytes?: number;
+}
+
+/**
+ * Reads a bundle file in chunks: the header at open, then batches of entry lines on
+ * demand. Memory stays at about one chunk plus the batch being returned.
+ */
+export class BundleReader {
+  readonly header: BundleHeader;
+  readonly #file: FileHandle;
+  readonly #maxLineBytes: number;
+  #buffer: Buffer;
+  /** Unconsumed data is #buffer[#start, #end). */
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  #nextPosition = 0;
+  #bytesRead = 0;
+
+  private constructor(file: FileHandle, header: BundleHeader, state: ReaderState, maxLineBytes: number) {
+    this.#file = file;
+    this.header = header;
+    this.#buffer = state.buffer;
+    this.#start = state.start;
+    this.#end = state.end;
+    this.#eof = state.eof;
+    this.#bytesRead = state.bytesRead;
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  static async open(path: string, options: BundleReaderOptions = {}): Promise<BundleReader> {
+    const file = await open(path, 'r');
+    try {
+      const maxLineBytes = options.maxLineBytes ?? 256 * 1024 * 1024;
+      const state: ReaderState = {
+        buffer: Buffer.allocUnsafe(options.chunkBytes ?? 4 * 1024 * 1024),
+        start: 0,
+        end: 0,
+        eof: false,
+        bytesRead: 0,
+      };
+      let newlineAt = -1;
+      let scanned = 0;
+      for (;;) {
+        const at = state.buffer.subarray(scanned, state.end).indexOf(newline);
+        if (at >= 0) newlineAt = scanned + at;
+        if (newlineAt >= 0 || state.eof) break;
+        scanned = state.end;
+        await fill(file, state, maxLineBytes, 'the header');
+      }
+      if (newlineAt < 0) {
+        throw new BundleFormatError(
+          state.end === 0 ? 'the bundle is empty' : 'the header line does not end with a newline',
+        );
+      }
+      const header = parseBundleHeader(state.buffer.subarray(0, newlineAt));
+      state.start = newlineAt + 1;
+      return new BundleReader(file, header, state, maxLineBytes);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  /** Log position of the next line `nextBatch` returns. */
+  get nextPosition(): number {
+    return this.#nextPosition;
+  }
+
+  /** Bytes read from the file so far. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /**
+   * Up to `maxLines` whole lines (fewer only at the end of the file); undefined at the end.
+   * Throws when the file ends inside a line.
+   */
+  async nextBatch(maxLines: number): Promise<LineBatch | undefined> {
+    if (maxLines < 1) throw new RangeError('maxLines must be at least 1');
+    const lineEnds = new Uint32Array(maxLines);
+    let count = 0;
+    /** Offsets below are relative to #start, which moves when the buffer is compacted. */
+    let scanFrom = 0;
+    while (count < maxLines) {
+      const at = this.#buffer.subarray(this.#start + scanFrom, this.#end).indexOf(newline);
+      if (at >= 0) {
+        lineEnds[count++] = scanFrom + at;
+        scanFrom += at + 1;
+        continue;
+      }
+      if (this.#eof) break;
+      const state = this.#state();
+      await fill(this.#file, state, this.#maxLineBytes + scanFrom, `entry line ${this.#nextPosition + count}`);
+      this.#restore(state);
+    }
+    if (count === 0) {
+      if (this.#end > this.#start) {
+        throw new BundleFormatError(
+          `the file ends inside entry line ${this.#nextPosition} (no final newline): it is truncated or damaged`,
+          this.#nextPosition,
+        );
+      }
+      return undefined;
+    }
+    const length = (lineEnds[count - 1] as number) + 1;
+    const bytes = new Uint8Array(length);
+    bytes.set(this.#buffer.subarray(this.#start, this.#start + length));
+    this.#start += length;
+    const batch = {
+      firstPosition: this.#nextPosition,
+      bytes,
+      lineEnds: count === maxLines ? lineEnds : lineEnds.slice(0, count),
+    };
+    this.#nextPosition += count;
+    return batch;
+  }
+
+  async close(): Promise<void> {
+    await this.#file.close();
+  }
+
+  #state(): ReaderState {
+    return {
+      buffer: this.#buffer,
+      start: this.#start,
+      end: this.#end,
+      eof: this.#eof,
+      bytesRead: this.#bytesRead,
+    };
+  }
+
+  #restore(state: ReaderState): void {
+    this.#buffer = state.buffer;
+    this.#start = state.start;
+    this.#end = state.end;
+    this.#eof = state.eof;
+    this.#bytesRead = state.bytesRead;
+  }
+}
+
+interface ReaderState {
+  buffer: Buffer;
+  start: number;
+  end: number;
+  eof: boolean;
+  bytesRead: number;
+}
+
+/** Reads more of the file after the unconsumed data, compacting or growing the buffer first. */
+async function fill(file: FileHandle, state: ReaderState, maxUnconsumed: number, what: string): Promise<void> {
+  const unconsumed = state.end - state.start;
+  // Make room once less than a quarter of the buffer is free, so reads stay large.
+  if (state.buffer.length - state.end < state.buffer.length / 4) {
+    if (unconsumed > maxUnconsumed) throw new BundleFormatError(`${what} is longer than ${maxUnconsumed} bytes`);
+    // Mostly unconsumed data (a long line or a large batch): grow; otherwise compact in place.
+    const target = unconsumed > state.buffer.length / 2 ? Buffer.allocUnsafe(state.buffer.length * 2) : state.buffer;
+    state.buffer.copy(target, 0, state.start, state.end);
+    state.buffer = target;
+    state.start = 0;
+    state.end = unconsumed;
+  }
+  const { bytesRead } = await file.read(state.buffer, state.end, state.buffer.length - state.end, null);
+  if (bytesRead === 0) state.eof = true;
+  state.end += bytesRead;
+  state.bytesRead += bytesRead;
+}
+
+/** Every entry of a bundle file, parsed, in order: for tools and tests; the verifier uses batches. */
+export async function* readBundleEntries(
+  path: string,
+): AsyncGenerator<BundleEntry & { readonly position: number }, void, undefined> {
+  const reader = await BundleReader.open(path);
+  try {
+    for (;;) {
+      const batch = await reader.nextBatch(1024);
+      if (!batch) return;
+      let lineStart = 0;
+      for (const [offset, lineEnd] of batch.lineEnds.entries()) {
+        const position = batch.firstPosition + offset;
+        yield { position, ...parseEntryLine(batch.bytes.subarray(lineStart, lineEnd), position) };
+        lineStart = lineEnd + 1;
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+}

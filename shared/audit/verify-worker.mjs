@@ -1,0 +1,157 @@
+/**
+ * The hot loop of the audit-bundle verifier (shared/audit/verify.ts), in plain JavaScript
+ * so it runs in a worker thread without a TypeScript loader, and in-thread for small
+ * bundles. One call takes a batch of entry lines at known log positions and:
+ *   - recomputes every leaf hash, SHA-256(0x00 ‖ entry bytes), and compares it with the
+ *     hash the line records;
+ *   - folds the recorded hashes of each segment (the batch cut at checkpoint sizes) into
+ *     its aligned perfect subtrees, so the caller appends a handful of nodes, not every
+ *     leaf, to its compact range;
+ *   - keeps the hashes of the subtree nodes the caller asked for (consistency proofs).
+ * It stops at the first bad line and reports it with the segments completed before it.
+ */
+import { hash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** Length of the base64 text of a 32-byte hash. */
+const hashTextLength = 44;
+const space = 0x20;
+const maxLevels = 64;
+
+/**
+ * @param {import('./verify-worker.d.mts').BatchRequest} request
+ * @returns {import('./verify-worker.d.mts').BatchResult}
+ */
+export function processBatch(request) {
+  const { firstPosition, lineEnds, splits, wanted } = request;
+  const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+  const wantedKeys = new Set();
+  for (let position = 0; position < wanted.length; position += 2) {
+    wantedKeys.add(`${wanted[position]}:${wanted[position + 1]}`);
+  }
+  const captured = [];
+  const segments = [];
+
+  // A stack of subtree nodes of the current segment: hashes in one buffer, 32 bytes a slot.
+  const stackHashes = Buffer.alloc(maxLevels * 32);
+  const stackLevels = new Array(maxLevels);
+  const stackIndexes = new Array(maxLevels);
+  let stackSize = 0;
+  // 0x01 ‖ left ‖ right: RFC 9162 interior node input.
+  const nodeInput = Buffer.alloc(65);
+  nodeInput[0] = 0x01;
+
+  const capture = (level, index, slot) => {
+    if (wantedKeys.size > 0 && wantedKeys.has(`${level}:${index}`)) {
+      captured.push({ level, index, hash: Buffer.from(stackHashes.subarray(slot * 32, slot * 32 + 32)) });
+    }
+  };
+  let segmentStart = firstPosition;
+  let lastEntryStart = 0;
+  let lastEntryEnd = 0;
+  const closeSegment = (end) => {
+    const nodes = [];
+    for (let slot = 0; slot < stackSize; slot++) {
+      nodes.push({
+        level: stackLevels[slot],
+        index: stackIndexes[slot],
+        hash: Buffer.from(stackHashes.subarray(slot * 32, slot * 32 + 32)),
+      });
+    }
+    // A one-entry segment lies between two verified sizes: if its root is wrong, this entry is.
+    const soleEntryId =
+      end - segmentStart === 1 ? entryIdOf(bytes.subarray(lastEntryStart, lastEntryEnd)) : undefined;
+    segments.push({ end, nodes, ...(soleEntryId === undefined ? {} : { soleEntryId }) });
+    segmentStart = end;
+    stackSize = 0;
+  };
+
+  let nextSplit = 0;
+  let lineStart = 0;
+  for (let line = 0; line < lineEnds.length; line++) {
+    const position = firstPosition + line;
+    while (nextSplit < splits.length && splits[nextSplit] === position) {
+      closeSegment(position);
+      nextSplit++;
+    }
+    const lineEnd = lineEnds[line];
+    const entryStart = lineStart + hashTextLength + 1;
+    if (lineEnd <= entryStart || bytes[lineStart + hashTextLength] !== space) {
+      return { segments, captured, problem: malformedLine(bytes, lineStart, lineEnd, position) };
+    }
+    const recorded = bytes.latin1Slice(lineStart, lineStart + hashTextLength);
+    // The separator becomes the 0x00 leaf prefix, so the leaf input is hashed in one call, in place.
+    bytes[entryStart - 1] = 0x00;
+    const computed = hash('sha256', bytes.subarray(entryStart - 1, lineEnd), 'base64');
+    if (computed !== recorded) {
+      return { segments, captured, problem: leafProblem(bytes, recorded, entryStart, lineEnd, position) };
+    }
+
+    lastEntryStart = entryStart;
+    lastEntryEnd = lineEnd;
+    let slot = stackSize++;
+    stackHashes.base64Write(recorded, slot * 32, 32);
+    stackLevels[slot] = 0;
+    stackIndexes[slot] = position;
+    capture(0, position, slot);
+    // Merge while the node below is this node's left sibling (same level, even index).
+    while (
+      slot > 0 &&
+      stackLevels[slot - 1] === stackLevels[slot] &&
+      stackIndexes[slot - 1] % 2 === 0 &&
+      stackIndexes[slot - 1] + 1 === stackIndexes[slot]
+    ) {
+      nodeInput.set(stackHashes.subarray((slot - 1) * 32, slot * 32 + 32), 1);
+      stackHashes.base64Write(hash('sha256', nodeInput, 'base64'), (slot - 1) * 32, 32);
+      stackLevels[slot - 1] += 1;
+      stackIndexes[slot - 1] /= 2;
+      slot--;
+      stackSize--;
+      capture(stackLevels[slot], stackIndexes[slot], slot);
+    }
+    lineStart = lineEnd + 1;
+  }
+  closeSegment(firstPosition + lineEnds.length);
+  return { segments, captured };
+}
+
+function malformedLine(bytes, lineStart, lineEnd, position) {
+  return {
+    kind: 'malformed-line',
+    position,
+    detail:
+      lineEnd - lineStart === 0
+        ? 'the line is empty'
+        : 'the line is not "<base64 leaf hash> <entry JSON>" (44 characters of base64, one space, the entry)',
+  };
+}
+
+function leafProblem(bytes, recorded, entryStart, lineEnd, position) {
+  const decoded = Buffer.from(recorded, 'base64');
+  if (decoded.length !== 32 || decoded.toString('base64') !== recorded) {
+    return {
+      kind: 'malformed-line',
+      position,
+      detail: 'its leaf hash field is not the base64 of a 32-byte hash',
+    };
+  }
+  return { kind: 'leaf-mismatch', position, entryId: entryIdOf(bytes.subarray(entryStart, lineEnd)) };
+}
+
+/** The entry's `id`, for naming it in a report; undefined when the bytes are not such JSON. */
+export function entryIdOf(entryBytes) {
+  try {
+    const entry = JSON.parse(Buffer.from(entryBytes).toString('utf8'));
+    return entry !== null && typeof entry === 'object' && typeof entry.id === 'string' ? entry.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+if (parentPort && workerData?.strongroomVerifyWorker === true) {
+  const port = parentPort;
+  port.on('message', (request) => {
+    const result = processBatch(request);
+    port.postMessage({ id: request.id, ...result });
+  });
+}
