@@ -166,7 +166,9 @@ async function launch(
   }
 
   // A crash of this process must not leave the JVM behind.
-  const killOnExit = () => killGroup(pid, 'SIGKILL');
+  const killOnExit = () => {
+    if (running(child)) killGroup(pid, 'SIGKILL');
+  };
   process.once('exit', killOnExit);
   options.onSpawned?.();
 
@@ -181,16 +183,25 @@ async function launch(
     throw error;
   }
 
+  let stopping = false;
+  child.once('exit', () => {
+    if (!stopping) (options.warn ?? console.warn)(`DynamoDB Local stopped unexpectedly: ${exit?.message}`);
+  });
   return {
     endpoint: `http://${host}:${options.port}`,
     port: options.port,
     pid,
     loopbackOnly,
     async stop() {
+      stopping = true;
       await stopChild(child, pid);
       process.removeListener('exit', killOnExit);
     },
   };
+}
+
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -202,17 +213,16 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 async function stopChild(child: ChildProcess, pid: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    killGroup(pid, 'SIGKILL');
-    return;
-  }
+  // Once it has exited, its pid may be reused: never signal that group again.
+  if (!running(child)) return;
   const exited = once(child, 'exit');
   killGroup(pid, 'SIGTERM');
   const stopped = await Promise.race([
     exited.then(() => true),
     new Promise<boolean>((resolve) => setTimeout(resolve, stopTimeoutMs, false).unref()),
   ]);
-  // Whatever is left of the group (or a JVM that ignored SIGTERM) is killed outright.
+  // Whatever is left of the group (or a JVM that ignored SIGTERM) is killed outright, at once,
+  // while the group still exists.
   killGroup(pid, 'SIGKILL');
   if (!stopped) await exited;
 }
