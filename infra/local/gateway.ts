@@ -23,7 +23,14 @@ import type {
 } from 'aws-lambda';
 import type { AccessTokenVerifier } from '#functions/authorizer/handler';
 import { type GatewayResponseType, gatewayProblem, type HttpResponse } from '#shared/http/problem';
-import { findRoute, handlerModule, matchPath, type RouteGroup, routeGroups } from '#shared/http/routes';
+import {
+  findRoute,
+  handlerModule,
+  matchPath,
+  type RouteGroup,
+  routeGroups,
+  routes,
+} from '#shared/http/routes';
 import { createLocalVerifier } from './local-verifier';
 import { closeServer, listen } from './ports';
 import { assertLoopback, localRegion, localStage, loopbackHost, projectRoot } from './settings';
@@ -94,6 +101,8 @@ export interface GatewayOptions {
   readonly accessLog?: (entry: AccessLogEntry) => void;
   /** @default 10 s */
   readonly handlerTimeoutMs?: number;
+  /** Where warnings go (a handler module that does not load). @default console.warn */
+  readonly warn?: (message: string) => void;
 }
 
 export interface Gateway {
@@ -138,11 +147,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const handlers = new Map<RouteGroup, ProxyHandler>();
   for (const group of routeGroups) {
-    const module = (await import(pathToFileURL(path.join(projectRoot, handlerModule(group))).href)) as {
-      handler?: unknown;
-    };
-    if (typeof module.handler !== 'function') throw new Error(`${handlerModule(group)} exports no handler`);
-    handlers.set(group, module.handler as ProxyHandler);
+    // Like a function whose cold start fails, a group that does not load fails its own routes only.
+    try {
+      handlers.set(group, await loadHandler(group));
+    } catch (error) {
+      (options.warn ?? console.warn)(
+        `${handlerModule(group)} did not load; its routes answer 500: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   const gateway = new LocalGateway({
@@ -152,6 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stage: config.stage,
     accessLog: options.accessLog ?? writeAccessLogLine,
     handlerTimeoutMs: options.handlerTimeoutMs ?? defaultHandlerTimeoutMs,
+    allowedOrigins: options.environment.allowedOrigins,
   });
   const server = createServer((request, response) => {
     gateway.handle(request, response).catch((error: unknown) => {
@@ -180,6 +193,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return { url: `http://${host}:${port}`, port, close: () => closeServer(server) };
 }
 
+async function loadHandler(group: RouteGroup): Promise<ProxyHandler> {
+  const module = (await import(pathToFileURL(path.join(projectRoot, handlerModule(group))).href)) as {
+    handler?: unknown;
+  };
+  if (typeof module.handler !== 'function') throw new Error(`${handlerModule(group)} exports no handler`);
+  return module.handler as ProxyHandler;
+}
+
 interface LocalGatewayDependencies {
   readonly authorize: Authorizer;
   readonly handlers: ReadonlyMap<RouteGroup, ProxyHandler>;
@@ -187,6 +208,7 @@ interface LocalGatewayDependencies {
   readonly stage: string;
   readonly accessLog: (entry: AccessLogEntry) => void;
   readonly handlerTimeoutMs: number;
+  readonly allowedOrigins: readonly string[];
 }
 
 interface ReadBody {
@@ -237,6 +259,10 @@ class LocalGateway {
 
     // Like API Gateway, an unknown path and a known path with another method look the same.
     const match = mostSpecific(matchPath(requestPath));
+    if (method === 'OPTIONS' && match && this.#deps.allowedOrigins.length > 0) {
+      resource = match.resource;
+      return finish(corsPreflightReply(this.#deps.allowedOrigins, request.headers.origin));
+    }
     const route = match ? findRoute(method, match.resource) : undefined;
     if (!match || !route) return refuse('MISSING_AUTHENTICATION_TOKEN');
     resource = match.resource;
@@ -511,6 +537,34 @@ function proxyAuthorizerContext(
     if (value !== null && value !== undefined) context[name] = String(value);
   }
   return { ...context, principalId: result.principalId, integrationLatency: latencyMs };
+}
+
+/**
+ * Headers a browser may send cross-origin (API-4). Mirrors `corsAllowHeaders` of
+ * infra/constructs/strongroom-api.ts until that list moves to shared/http.
+ */
+const corsAllowHeaders = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match'];
+
+/**
+ * The CORS preflight answer of the deployed API: the mock integration that CDK's
+ * `defaultCorsPreflightOptions` creates on every resource when origins are configured.
+ * Its Allow-Origin is the first configured origin unless the request names another one
+ * of them; a browser refuses any other origin.
+ */
+function corsPreflightReply(allowedOrigins: readonly string[], origin: string | undefined): Reply {
+  const allowOrigin =
+    origin !== undefined && allowedOrigins.includes(origin) ? origin : (allowedOrigins[0] ?? '');
+  return {
+    statusCode: 204,
+    headers: {
+      'Access-Control-Allow-Headers': corsAllowHeaders.join(','),
+      'Access-Control-Allow-Origin': allowOrigin,
+      Vary: 'Origin',
+      'Access-Control-Allow-Methods': [...new Set(routes.map((route) => route.method))].join(','),
+      'Access-Control-Max-Age': '600',
+    },
+    body: Buffer.alloc(0),
+  };
 }
 
 /** A response as the gateway writes it. */

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   try {
     gateway = await startGateway({
       port: portFromEnv('PORT', defaultPorts.api),
+      warn: log,
       environment: {
         dynamoEndpoint: stack.dynamoEndpoint,
         userPoolId: stack.userPoolId,

@@ -76,6 +76,22 @@ describe('local gateway (API-2, API-5)', () => {
     await expectProblem(response, 413, 'payload-too-large');
   });
 
+  it('answers a CORS preflight from the configured origin like the deployed API (API-4)', async () => {
+    const origin = localStack().allowedOrigins[0] ?? '';
+    const response = await gateway.call('/invoices', {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
+    const stranger = await gateway.call('/invoices', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(stranger.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
   it('writes one access log line per request without tokens or bodies (LOG-1)', async () => {
     const token = await tokenFor(demoUser('auditor').email);
     const response = await gateway.call('/invoices', { headers: { authorization: `Bearer ${token}` } });
