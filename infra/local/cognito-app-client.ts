@@ -13,6 +13,9 @@ export const localAppClientName = 'strongroom-local-api';
 /** Access and id tokens last at most 60 minutes, as in every deployed stage (AUTH-6). */
 export const accessTokenMinutes = 60;
 
+/** Every call to a local service is bounded: a hung server fails the call instead of the start. */
+export const localRequestTimeouts = { connectionTimeout: 2_000, requestTimeout: 10_000 } as const;
+
 /** Credentials the SDK signs admin calls with; cognito-local does not check them. */
 export const cognitoLocalCredentials = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
@@ -23,6 +26,7 @@ export function cognitoLocalClient(endpoint: string, region: string): CognitoIde
     region,
     credentials: cognitoLocalCredentials,
     maxAttempts: 2,
+    requestHandler: localRequestTimeouts,
   });
 }
 

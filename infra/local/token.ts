@@ -9,6 +9,7 @@ import {
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { localRequestTimeouts } from './cognito-app-client';
 import { readJsonFile } from './private-files';
 import type { DemoPasswordsFile } from './seed';
 import { dataLayout, defaultDataDir, type RuntimeState } from './settings';
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
   }
 
   // InitiateAuth is an unauthenticated Cognito call: no AWS credentials are involved.
-  const client = new CognitoIdentityProviderClient({ region: state.region, endpoint: state.cognitoEndpoint });
+  const client = new CognitoIdentityProviderClient({
+    region: state.region,
+    endpoint: state.cognitoEndpoint,
+    requestHandler: localRequestTimeouts,
+  });
   const result = await client.send(
     new InitiateAuthCommand({
       AuthFlow: 'USER_PASSWORD_AUTH',

@@ -51,7 +51,7 @@ async function expectProblem(response: Response, status: number, code: string): 
   expect(body.requestId).toBe(response.headers.get('x-amzn-requestid'));
 }
 
-describe('local gateway (API-2, API-5)', () => {
+describe('[API-2][API-5][LOG-1] the local gateway answers like API Gateway', () => {
   it('answers GET /health with 200 and the security headers', async () => {
     const response = await gateway.call('/health');
     expect(response.status).toBe(200);
@@ -76,7 +76,7 @@ describe('local gateway (API-2, API-5)', () => {
     await expectProblem(response, 413, 'payload-too-large');
   });
 
-  it('answers a CORS preflight from the configured origin like the deployed API (API-4)', async () => {
+  it('answers a CORS preflight from the configured origin like the deployed API', async () => {
     const origin = localStack().allowedOrigins[0] ?? '';
     const response = await gateway.call('/invoices', {
       method: 'OPTIONS',
@@ -92,7 +92,7 @@ describe('local gateway (API-2, API-5)', () => {
     expect(stranger.headers.get('access-control-allow-origin')).toBe(origin);
   });
 
-  it('writes one access log line per request without tokens or bodies (LOG-1)', async () => {
+  it('writes one access log line per request without tokens or bodies', async () => {
     const token = await tokenFor(demoUser('auditor').email);
     const response = await gateway.call('/invoices', { headers: { authorization: `Bearer ${token}` } });
     const requestId = response.headers.get('x-amzn-requestid');
@@ -116,7 +116,7 @@ describe('local gateway (API-2, API-5)', () => {
   });
 });
 
-describe('authentication through the local authorizer (AUTH-6)', () => {
+describe('[AUTH-6][AZ-3] authentication through the local authorizer', () => {
   it('issues Cognito-form access tokens from the local pool that last 60 minutes', async () => {
     const stack = localStack();
     expect(stack.userPoolId).toMatch(/^eu-central-1_[0-9A-Za-z]{9}$/);
@@ -166,7 +166,7 @@ describe('authentication through the local authorizer (AUTH-6)', () => {
     expect(await response.json()).toMatchObject({ items: expect.any(Array) });
   });
 
-  it('refuses a member of another tenant who names demo in x-strongroom-tenant with a 403 problem (AZ-3)', async () => {
+  it('refuses a member of another tenant who names demo in x-strongroom-tenant with a 403 problem', async () => {
     const token = await tokenFor(demoUser('owner', 'demo-two').email);
     const response = await gateway.call('/invoices', {
       headers: { authorization: `Bearer ${token}`, 'x-strongroom-tenant': 'demo' },
@@ -252,7 +252,7 @@ describe('demo seed', () => {
   });
 });
 
-describe('local secrets and origins (SEC-1, API-4)', () => {
+describe('[SEC-1][API-4] local secrets and origins', () => {
   it('keeps the data folder 0700 and the demo passwords file 0600', async () => {
     const stack = localStack();
     expect((await stat(stack.dataDir)).mode & 0o777).toBe(0o700);

@@ -10,6 +10,7 @@ import {
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { localRequestTimeouts } from '#infra/local/cognito-app-client';
 import { type LocalStackInfo, localStack } from './local-stack';
 
 const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
@@ -17,7 +18,11 @@ const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
 function cognitoClient(stack: LocalStackInfo): CognitoIdentityProviderClient {
   let client = cognitoClients.get(stack.cognitoEndpoint);
   if (!client) {
-    client = new CognitoIdentityProviderClient({ region: stack.region, endpoint: stack.cognitoEndpoint });
+    client = new CognitoIdentityProviderClient({
+      region: stack.region,
+      endpoint: stack.cognitoEndpoint,
+      requestHandler: localRequestTimeouts,
+    });
     cognitoClients.set(stack.cognitoEndpoint, client);
   }
   return client;
