@@ -19,6 +19,7 @@ import { UserDirectory } from '../constructs/user-directory';
 export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> = {
   public: [],
   invoices: ['data', 'audit', 'auditHead', 'idempotency'],
+  audit: ['audit', 'auditHead'],
 };
 
 export interface PlatformStackProps extends StackProps {

@@ -161,7 +161,10 @@ export function formatEntryLine(entry: BundleEntry, position: number): Buffer {
     throw new BundleFormatError(`entry ${position}: a leaf hash has 32 bytes`, position);
   }
   if (entry.entryBytes.length === 0 || entry.entryBytes.includes(newline)) {
-    throw new BundleFormatError(`entry ${position}: entry bytes must be non-empty and newline-free`, position);
+    throw new BundleFormatError(
+      `entry ${position}: entry bytes must be non-empty and newline-free`,
+      position,
+    );
   }
   return Buffer.concat([
     Buffer.from(`${entry.leafHash.toString('base64')} `, 'latin1'),
@@ -175,7 +178,12 @@ export function parseEntryLine(line: Uint8Array, position: number): BundleEntry 
   const bytes = Buffer.from(line.buffer, line.byteOffset, line.byteLength);
   const text = bytes.toString('latin1', 0, 44);
   const leafHash = Buffer.from(text, 'base64');
-  if (bytes.length < 46 || bytes[44] !== 0x20 || leafHash.length !== 32 || leafHash.toString('base64') !== text) {
+  if (
+    bytes.length < 46 ||
+    bytes[44] !== 0x20 ||
+    leafHash.length !== 32 ||
+    leafHash.toString('base64') !== text
+  ) {
     throw new BundleFormatError(`entry line ${position} is not "<base64 leaf hash> <entry JSON>"`, position);
   }
   return { leafHash, entryBytes: bytes.subarray(45) };
@@ -379,7 +387,12 @@ export class BundleReader {
       }
       if (this.#eof) break;
       const state = this.#state();
-      await fill(this.#file, state, this.#maxLineBytes + scanFrom, `entry line ${this.#nextPosition + count}`);
+      await fill(
+        this.#file,
+        state,
+        this.#maxLineBytes + scanFrom,
+        `entry line ${this.#nextPosition + count}`,
+      );
       this.#restore(state);
     }
     if (count === 0) {
@@ -436,13 +449,20 @@ interface ReaderState {
 }
 
 /** Reads more of the file after the unconsumed data, compacting or growing the buffer first. */
-async function fill(file: FileHandle, state: ReaderState, maxUnconsumed: number, what: string): Promise<void> {
+async function fill(
+  file: FileHandle,
+  state: ReaderState,
+  maxUnconsumed: number,
+  what: string,
+): Promise<void> {
   const unconsumed = state.end - state.start;
   // Make room once less than a quarter of the buffer is free, so reads stay large.
   if (state.buffer.length - state.end < state.buffer.length / 4) {
-    if (unconsumed > maxUnconsumed) throw new BundleFormatError(`${what} is longer than ${maxUnconsumed} bytes`);
+    if (unconsumed > maxUnconsumed)
+      throw new BundleFormatError(`${what} is longer than ${maxUnconsumed} bytes`);
     // Mostly unconsumed data (a long line or a large batch): grow; otherwise compact in place.
-    const target = unconsumed > state.buffer.length / 2 ? Buffer.allocUnsafe(state.buffer.length * 2) : state.buffer;
+    const target =
+      unconsumed > state.buffer.length / 2 ? Buffer.allocUnsafe(state.buffer.length * 2) : state.buffer;
     state.buffer.copy(target, 0, state.start, state.end);
     state.buffer = target;
     state.start = 0;

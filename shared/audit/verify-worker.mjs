@@ -77,7 +77,7 @@ export function processBatch(request) {
     const lineEnd = lineEnds[line];
     const entryStart = lineStart + hashTextLength + 1;
     if (lineEnd <= entryStart || bytes[lineStart + hashTextLength] !== space) {
-      return { segments, captured, problem: malformedLine(bytes, lineStart, lineEnd, position) };
+      return { segments, captured, problem: malformedLine(lineStart, lineEnd, position) };
     }
     const recorded = bytes.latin1Slice(lineStart, lineStart + hashTextLength);
     // The separator becomes the 0x00 leaf prefix, so the leaf input is hashed in one call, in place.
@@ -115,7 +115,7 @@ export function processBatch(request) {
   return { segments, captured };
 }
 
-function malformedLine(bytes, lineStart, lineEnd, position) {
+function malformedLine(lineStart, lineEnd, position) {
   return {
     kind: 'malformed-line',
     position,

@@ -17,6 +17,8 @@ export interface RuntimeConfig {
   readonly localDataDir: string | undefined;
   readonly securityTxtExpires: string;
   readonly allowedOrigins: readonly string[];
+  /** Checkpoint signing keys in KMS, current first (AWS mode; locally a key file is used). */
+  readonly auditSigningKeys?: readonly { readonly keyArn: string; readonly keyName: string }[];
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -37,5 +39,21 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     localDataDir: mode === 'local' ? required(env, 'STRONGROOM_DATA_DIR') : undefined,
     securityTxtExpires: env.SECURITY_TXT_EXPIRES ?? '',
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').filter((origin) => origin !== ''),
+    auditSigningKeys: parseSigningKeys(env.AUDIT_SIGNING_KEYS),
   };
+}
+
+function parseSigningKeys(value: string | undefined): NonNullable<RuntimeConfig['auditSigningKeys']> {
+  if (value === undefined || value === '') return [];
+  const parsed: unknown = JSON.parse(value);
+  if (
+    !Array.isArray(parsed) ||
+    !parsed.every((key) => typeof key?.keyArn === 'string' && typeof key?.keyName === 'string')
+  ) {
+    throw new Error('AUDIT_SIGNING_KEYS must be a JSON array of {keyArn, keyName}');
+  }
+  return parsed.map((key: { keyArn: string; keyName: string }) => ({
+    keyArn: key.keyArn,
+    keyName: key.keyName,
+  }));
 }

@@ -7,8 +7,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { noteKeyId, verifierKeyString } from '#shared/audit/signed-note';
+import type { RuntimeConfig } from '#shared/config/runtime';
 
 export interface PublishedSigningKey {
   /** Signed-note key name. */
@@ -139,4 +140,18 @@ export class KmsCheckpointSigner implements CheckpointSigner {
     );
     return this.#published;
   }
+}
+
+/** Names Strongroom's signing keys: `strongroom.dev/<stage>/audit-signing/<version>`. */
+export function signingKeyNamePrefix(stage: string): string {
+  return `strongroom.dev/${stage}`;
+}
+
+/** The signer of this runtime: a local key file, or the KMS keys named in the configuration. */
+export function createCheckpointSigner(config: RuntimeConfig): CheckpointSigner {
+  if (config.mode === 'local') {
+    if (!config.localDataDir) throw new Error('the local runtime needs a data folder for its signing key');
+    return new LocalCheckpointSigner(config.localDataDir, signingKeyNamePrefix(config.stage));
+  }
+  return new KmsCheckpointSigner(new KMSClient({ region: config.region }), config.auditSigningKeys ?? []);
 }

@@ -55,6 +55,12 @@ export class IdempotencyInProgressError extends StrongroomError {
   readonly status = 409;
 }
 
+/** The audit log has no signed checkpoint covering what was asked for yet; retry later. */
+export class NotCheckpointedError extends StrongroomError {
+  readonly code = 'not-checkpointed';
+  readonly status = 409;
+}
+
 export class PreconditionFailedError extends StrongroomError {
   readonly code = 'precondition-failed';
   readonly status = 412;

@@ -13,7 +13,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type PrincipalKind = 'user' | 'apiKey' | 'agent' | 'public';
 
 /** A route group is one Lambda function: `functions/<group>/handler.ts` exporting `handler`. */
-export type RouteGroup = 'public' | 'invoices';
+export type RouteGroup = 'public' | 'invoices' | 'audit';
 
 export interface RouteDefinition {
   /** Stable operation id, used as OpenAPI operationId and in logs. */
@@ -95,6 +95,65 @@ export const routes: readonly RouteDefinition[] = [
     principals: signedIn,
     params: schemas.invoiceIdParams,
     response: schemas.invoiceResponse,
+    successStatus: 200,
+  },
+  {
+    id: 'listAuditEntries',
+    method: 'GET',
+    path: '/audit/entries',
+    group: 'audit',
+    summary: 'Audit entries in log order, filtered by action, actor or target, one page at a time (AUD-4).',
+    permission: 'audit:read',
+    principals: signedIn,
+    query: schemas.auditEntriesQuery,
+    response: schemas.auditEntryListResponse,
+    successStatus: 200,
+  },
+  {
+    id: 'getAuditEntry',
+    method: 'GET',
+    path: '/audit/entries/{id}',
+    group: 'audit',
+    summary: 'One audit entry with its RFC 9162 inclusion proof against a signed checkpoint (AUD-3).',
+    permission: 'audit:read',
+    principals: signedIn,
+    params: schemas.auditEntryParams,
+    query: schemas.auditEntryQuery,
+    response: schemas.auditEntryWithProofResponse,
+    successStatus: 200,
+  },
+  {
+    id: 'getConsistencyProof',
+    method: 'GET',
+    path: '/audit/consistency',
+    group: 'audit',
+    summary: 'RFC 9162 consistency proof between two tree sizes, up to the latest signed checkpoint (AUD-3).',
+    permission: 'audit:read',
+    principals: signedIn,
+    query: schemas.consistencyQuery,
+    response: schemas.consistencyResponse,
+    successStatus: 200,
+  },
+  {
+    id: 'getLatestCheckpoint',
+    method: 'GET',
+    path: '/audit/checkpoints/latest',
+    group: 'audit',
+    summary: "The latest signed checkpoint of the tenant's audit log (C2SP signed note).",
+    permission: 'audit:read',
+    principals: signedIn,
+    response: schemas.checkpointView,
+    successStatus: 200,
+  },
+  {
+    id: 'getAuditKeys',
+    method: 'GET',
+    path: '/audit/keys',
+    group: 'audit',
+    summary: 'The published checkpoint signing keys, current and previous, for verifiers.',
+    permission: 'audit:read',
+    principals: signedIn,
+    response: schemas.publishedKeysResponse,
     successStatus: 200,
   },
 ];

@@ -3,6 +3,8 @@
  * proofs an auditor asks for. Proof hashes come from stored perfect-subtree nodes,
  * so each proof is O(log n) reads.
  */
+
+import type { AuditEntry } from '#shared/audit/entry';
 import {
   consistencyRanges,
   inclusionRanges,
@@ -12,8 +14,8 @@ import {
 } from '#shared/audit/merkle';
 import { checkpointBody, checkpointOrigin, formatSignedNote, noteKeyId } from '#shared/audit/signed-note';
 import type { CheckpointSigner } from '#shared/crypto/signing';
-import { NotFoundError, ValidationError } from '#shared/domain/errors';
-import type { AuditLog, StoredCheckpoint } from '#shared/store/audit-log';
+import { NotCheckpointedError, NotFoundError, ValidationError } from '#shared/domain/errors';
+import type { AuditLog, SequencedEntry, StoredCheckpoint } from '#shared/store/audit-log';
 import { nodeSortKey } from '#shared/store/audit-log';
 import type { DataClients } from '#shared/store/dynamo';
 
@@ -116,4 +118,124 @@ export async function consistencyProof(
     throw new ValidationError('A consistency proof needs 1 ≤ from ≤ to.');
   }
   return hashesOf(context, tenantId, consistencyRanges(firstSize, secondSize));
+}
+
+export interface AuditEntryPage {
+  readonly items: SequencedEntry[];
+  /** The next sequence number to read, when the log goes on. */
+  readonly nextSeq: number | undefined;
+}
+
+export interface AuditEntryFilter {
+  readonly action?: string;
+  readonly actorId?: string;
+  readonly targetId?: string;
+}
+
+/** How many entries one page may read while filtering, so a request stays bounded. */
+const maxEntriesScannedPerPage = 1000;
+
+/** Entries in log order from `fromSeq` that match the filter (AUD-4). */
+export async function listAuditEntries(
+  context: AuditServiceContext,
+  tenantId: string,
+  fromSeq: number,
+  limit: number,
+  filter: AuditEntryFilter,
+): Promise<AuditEntryPage> {
+  const client = context.clients.forTenant(tenantId);
+  const head = await context.auditLog.head(client, tenantId);
+  const items: SequencedEntry[] = [];
+  let seq = fromSeq;
+  while (seq < head.size && items.length < limit && seq - fromSeq < maxEntriesScannedPerPage) {
+    const batch = await context.auditLog.entriesFrom(client, tenantId, seq, Math.min(100, head.size - seq));
+    if (batch.length === 0) break;
+    for (const each of batch) {
+      seq = each.seq + 1;
+      if (matches(each.entry, filter)) items.push(each);
+      if (items.length === limit) break;
+    }
+  }
+  return { items, nextSeq: seq < head.size ? seq : undefined };
+}
+
+function matches(entry: AuditEntry, filter: AuditEntryFilter): boolean {
+  return (
+    (filter.action === undefined || entry.action === filter.action) &&
+    (filter.actorId === undefined || entry.actor.id === filter.actorId) &&
+    (filter.targetId === undefined || entry.target.id === filter.targetId)
+  );
+}
+
+/** The checkpoint a proof is given against: the one of `treeSize`, or the latest. */
+async function checkpointFor(
+  context: AuditServiceContext,
+  tenantId: string,
+  treeSize: number | undefined,
+): Promise<StoredCheckpoint> {
+  const client = context.clients.forTenant(tenantId);
+  const checkpoint =
+    treeSize === undefined
+      ? await context.auditLog.latestCheckpoint(client, tenantId)
+      : await context.auditLog.checkpointAt(client, tenantId, treeSize);
+  if (!checkpoint) {
+    throw new NotCheckpointedError(
+      treeSize === undefined
+        ? 'The audit log has no signed checkpoint yet.'
+        : `There is no signed checkpoint of size ${treeSize}.`,
+    );
+  }
+  return checkpoint;
+}
+
+export interface EntryWithProof {
+  readonly seq: number;
+  readonly entry: AuditEntry;
+  readonly leafHash: Buffer;
+  readonly checkpoint: StoredCheckpoint;
+  readonly proof: Buffer[];
+}
+
+/** One entry with its inclusion proof against a signed checkpoint (AUD-3). */
+export async function auditEntryWithProof(
+  context: AuditServiceContext,
+  tenantId: string,
+  entryId: string,
+  treeSize: number | undefined,
+): Promise<EntryWithProof> {
+  const client = context.clients.forTenant(tenantId);
+  const [found, seq] = await Promise.all([
+    context.auditLog.getEntry(client, tenantId, entryId),
+    context.auditLog.sequenceOf(client, tenantId, entryId),
+  ]);
+  if (!found || seq === undefined) throw new NotFoundError('No audit entry with this id.');
+  const checkpoint = await checkpointFor(context, tenantId, treeSize);
+  if (seq >= checkpoint.size) {
+    throw new NotCheckpointedError(
+      `Entry ${seq} is not yet covered by a signed checkpoint (size ${checkpoint.size}).`,
+    );
+  }
+  const proof = await inclusionProof(context, tenantId, seq, checkpoint.size);
+  return { seq, entry: found.entry, leafHash: found.leafHash, checkpoint, proof };
+}
+
+/** A consistency proof from `from` to a signed checkpoint (the latest, or the one of size `to`). */
+export async function consistencyToCheckpoint(
+  context: AuditServiceContext,
+  tenantId: string,
+  from: number,
+  to: number | undefined,
+): Promise<{ checkpoint: StoredCheckpoint; proof: Buffer[] }> {
+  const checkpoint = await checkpointFor(context, tenantId, to);
+  if (from > checkpoint.size) {
+    throw new ValidationError(`from (${from}) is beyond the checkpoint's size (${checkpoint.size}).`);
+  }
+  return { checkpoint, proof: await consistencyProof(context, tenantId, from, checkpoint.size) };
+}
+
+export async function latestCheckpoint(
+  context: AuditServiceContext,
+  tenantId: string,
+): Promise<StoredCheckpoint> {
+  return checkpointFor(context, tenantId, undefined);
 }

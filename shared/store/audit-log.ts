@@ -109,6 +109,26 @@ export class AuditLog {
     };
   }
 
+  /** One entry with the leaf hash recorded when it was written. */
+  async getEntry(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    entryId: string,
+  ): Promise<{ entry: AuditEntry; leafHash: Buffer } | undefined> {
+    const result = await client.send(
+      new GetCommand({
+        TableName: this.#auditTable,
+        Key: { pk: `${tenantPrefix(tenantId)}entry`, sk: entryId },
+        ConsistentRead: true,
+      }),
+    );
+    if (!result.Item) return undefined;
+    return {
+      entry: result.Item.entry as AuditEntry,
+      leafHash: Buffer.from(String(result.Item.leafHash), 'base64'),
+    };
+  }
+
   /** The sequence number of an entry, once it is folded. */
   async sequenceOf(
     client: DynamoDBDocumentClient,
@@ -163,6 +183,21 @@ export class AuditLog {
     );
     const item = result.Items?.[0];
     return item ? toCheckpoint(item) : undefined;
+  }
+
+  async checkpointAt(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    size: number,
+  ): Promise<StoredCheckpoint | undefined> {
+    const result = await client.send(
+      new GetCommand({
+        TableName: this.#auditTable,
+        Key: { pk: `${tenantPrefix(tenantId)}checkpoint`, sk: String(size).padStart(sizeWidth, '0') },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? toCheckpoint(result.Item) : undefined;
   }
 
   async checkpoints(client: DynamoDBDocumentClient, tenantId: string): Promise<StoredCheckpoint[]> {

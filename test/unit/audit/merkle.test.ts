@@ -12,7 +12,14 @@ import {
   rangeNodes,
 } from '#shared/audit/merkle';
 import { verifyConsistency, verifyInclusion } from '#shared/audit/proofs';
-import { referenceConsistency, referenceLeafHash, referencePath, referenceRoot } from '#test/support/rfc9162';
+import {
+  referenceConsistency,
+  referenceLeafHash,
+  referencePath,
+  referenceRoot,
+  referenceRootFromInclusion,
+  referenceRootsFromConsistency,
+} from '#test/support/rfc9162';
 
 function buildLog(size: number) {
   const leaves = Array.from({ length: size }, (_, index) => hashLeaf(Buffer.from(`entry ${index}`)));
@@ -98,5 +105,33 @@ describe('[AUD-3] RFC 9162 Merkle log', () => {
       ranges.reduce((count, [start, end]) => count + rangeNodes(start, end).length, 0);
     expect(reads(inclusionRanges(123_456, n))).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(n)));
     expect(reads(consistencyRanges(777_777, n))).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(n)));
+  });
+});
+
+describe('the independent reference verifiers (test support) agree with the RFC', () => {
+  it('accept the reference proofs and refuse a flipped hash', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 80 })
+          .chain((n) => fc.tuple(fc.nat(n - 1), fc.integer({ min: 1, max: n }), fc.constant(n))),
+        ([leafIndex, m, n]) => {
+          const leaves = Array.from({ length: n }, (_, index) => hashLeaf(Buffer.from(`e${index}`)));
+          const root = referenceRoot(leaves);
+          const path = referencePath(leafIndex, leaves);
+          expect(referenceRootFromInclusion(leafIndex, n, leaves[leafIndex] as Buffer, path)).toEqual(root);
+          const oldRoot = referenceRoot(leaves.slice(0, m));
+          const proof = referenceConsistency(m, leaves);
+          expect(referenceRootsFromConsistency(m, n, oldRoot, proof)).toEqual({ old: oldRoot, new: root });
+          if (path.length > 0) {
+            const flipped = path.map((hash, index) => (index === 0 ? hashLeaf(hash) : hash));
+            expect(
+              referenceRootFromInclusion(leafIndex, n, leaves[leafIndex] as Buffer, flipped),
+            ).not.toEqual(root);
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 });
