@@ -190,8 +190,8 @@ export function describeVerification(
     );
   } else {
     sentences.push(
-      `Verified ${plural(result.entries, 'entry', 'entries')}; ${plural(result.checkpoints.length, 'checkpoint', 'checkpoints')} signed by ${signedBy}` +
-        ` of tenant ${result.tenantId}'s audit log (${result.origin}, exported ${result.exportedAt}).`,
+      `Verified ${plural(result.entries, 'entry', 'entries')} of tenant ${result.tenantId}'s audit log (${result.origin}, exported ${result.exportedAt});` +
+        ` ${plural(result.checkpoints.length, 'checkpoint', 'checkpoints')} signed by ${signedBy}.`,
       `Every entry's bytes hash to the leaf hash the log recorded, and the RFC 9162 Merkle tree rebuilt from them has the signed root at each checkpoint size (${
         first === last ? count(first.size) : `${count(first.size)} to ${count(last.size)}`
       }); signatures were ${keySource}.`,
