@@ -266,8 +266,6 @@ class LocalGateway {
     const route = match ? findRoute(method, match.resource) : undefined;
     if (!match || !route) return refuse('MISSING_AUTHENTICATION_TOKEN');
     resource = match.resource;
-    const handler = this.#deps.handlers.get(route.group);
-    if (!handler) return refuse('DEFAULT_5XX');
 
     const { headers, multiValueHeaders } = headersOf(request, sourceIp);
     const query = queryOf(rawQuery);
@@ -309,13 +307,13 @@ class LocalGateway {
       try {
         result = await this.#deps.authorize({ type: 'REQUEST', methodArn, ...common, requestContext });
       } catch (error) {
-        // The authorizer's one way to say 401; any other failure is API Gateway's 500.
+        // The authorizer's one way to say 401; any other failure is API Gateway's AUTHORIZER_FAILURE.
         if (error instanceof Error && error.message === 'Unauthorized') return refuse('UNAUTHORIZED');
         process.stderr.write(`authorizer failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-        return refuse('DEFAULT_5XX');
+        return refuse('AUTHORIZER_FAILURE');
       }
       const decision = policyDecision(result, methodArn);
-      if (decision === 'invalid') return refuse('DEFAULT_5XX');
+      if (decision === 'invalid') return refuse('AUTHORIZER_CONFIGURATION_ERROR');
       if (decision === 'deny') return refuse('ACCESS_DENIED');
       authorizerContext = proxyAuthorizerContext(result, Math.round(performance.now() - authorizerStarted));
       principal = {
@@ -331,8 +329,11 @@ class LocalGateway {
       isBase64Encoded: body.bytes.length > 0 && text === undefined,
       requestContext: { ...requestContext, authorizer: authorizerContext },
     };
+    // A function whose module did not load fails like a Lambda cold start: after the authorizer.
+    const handler = this.#deps.handlers.get(route.group);
+    if (!handler) return refuse('INTEGRATION_FAILURE');
     const result = await this.#invoke(handler, route.group, event);
-    if (!result) return refuse('DEFAULT_5XX');
+    if (!result) return refuse('INTEGRATION_FAILURE');
     finish(result);
   }
 
@@ -342,6 +343,8 @@ class LocalGateway {
     group: RouteGroup,
     event: APIGatewayProxyEvent,
   ): Promise<Reply | undefined> {
+    // Every failure here is a Lambda error to API Gateway: a 502 (INTEGRATION_FAILURE). The
+    // function's own time limit (10 s) ends it long before API Gateway's 29 s INTEGRATION_TIMEOUT.
     const deadline = Date.now() + this.#deps.handlerTimeoutMs;
     const functionName = `strongroom-${this.#deps.stage}-${group}`;
     const context: Context = {
@@ -372,7 +375,6 @@ class LocalGateway {
       }
       return proxyResultToReply(result);
     } catch (error) {
-      // A handler that throws is a Lambda error; API Gateway answers 5xx without details.
       process.stderr.write(
         `${functionName} failed: ${error instanceof Error ? error.stack : String(error)}\n`,
       );
