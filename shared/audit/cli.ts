@@ -20,8 +20,9 @@ export const exitCodes = { verified: 0, failed: 1, usage: 2, incomplete: 3 } as 
 
 const usage =
   'usage: strongroom-verify <bundle> [--keys keys.json] [--trusted-checkpoint note.txt] [--quiet]\n' +
-  '  --keys FILE                the published key set (JSON array, as GET /audit/keys returns)\n' +
-  '  --trusted-checkpoint FILE  a signed checkpoint you kept from an earlier export or GET /audit/checkpoint\n' +
+  '  --keys FILE                the published key set (GET /audit/keys: its JSON body, or the keys array)\n' +
+  '  --trusted-checkpoint FILE  a signed checkpoint you kept earlier (the note text, or the JSON body of\n' +
+  '                             GET /audit/checkpoints/latest)\n' +
   '  --quiet                    no progress bar\n';
 
 /** Logs at least this large get a progress bar (when stderr is a terminal). */
@@ -214,7 +215,7 @@ export function describeVerification(
     );
   } else if (last) {
     sentences.push(
-      'No trusted checkpoint was given, so a history rewritten and re-signed by someone holding the signing key would not be detected: keep the last checkpoint of this bundle (or GET /audit/checkpoint) and pass it with --trusted-checkpoint next time.',
+      'No trusted checkpoint was given, so a history rewritten and re-signed by someone holding the signing key would not be detected: keep the last checkpoint of this bundle (or the body of GET /audit/checkpoints/latest) and pass it with --trusted-checkpoint next time.',
     );
   }
   if (last) sentences.push(`Root at size ${count(last.size)}: ${last.root.toString('base64')}.`);

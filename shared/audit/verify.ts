@@ -103,7 +103,7 @@ export class VerifierInputError extends Error {
 export interface VerifyBundleOptions {
   /** Keys to trust (GET /audit/keys). Without them the bundle's own keys are used, which proves less. */
   readonly keys?: readonly PublishedSigningKey[];
-  /** A signed checkpoint note the tenant kept from earlier. */
+  /** A signed checkpoint note the tenant kept from earlier (or the JSON of GET /audit/checkpoints/latest). */
   readonly trustedCheckpoint?: string;
   /** Worker threads for leaf hashing; default: one per core for large bundles, none for small ones. */
   readonly workers?: number;
@@ -142,7 +142,10 @@ const parallelThreshold = 50_000;
 const defaultBatchLines = 4096;
 const batchesInFlightPerWorker = 3;
 
-/** Parses a key set file: a JSON array of published signing keys, as GET /audit/keys returns. */
+/**
+ * Parses a key set file: a JSON array of published signing keys, or GET /audit/keys's
+ * response body (`{"keys": [...]}`) saved as it is.
+ */
 export function parseTrustedKeys(text: string): PublishedSigningKey[] {
   let value: unknown;
   try {
@@ -150,14 +153,38 @@ export function parseTrustedKeys(text: string): PublishedSigningKey[] {
   } catch {
     throw new VerifierInputError('invalid-keys', 'the keys file is not JSON');
   }
+  const list =
+    value !== null && typeof value === 'object' && !Array.isArray(value) && 'keys' in value
+      ? value.keys
+      : value;
   try {
-    const keys = parsePublishedKeys(value, 'the keys file');
+    const keys = parsePublishedKeys(list, 'the keys file');
     if (keys.length === 0) throw new VerifierInputError('invalid-keys', 'the keys file lists no key');
     return keys;
   } catch (error) {
     if (error instanceof BundleFormatError) throw new VerifierInputError('invalid-keys', error.message);
     throw error;
   }
+}
+
+/**
+ * The signed note of a trusted checkpoint file: the note text itself, or GET
+ * /audit/checkpoints/latest's response body (JSON with a `note` member) saved as it is.
+ */
+export function trustedCheckpointNote(text: string): string {
+  if (!text.trimStart().startsWith('{')) return text;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && 'note' in value && typeof value.note === 'string') {
+      return value.note;
+    }
+  } catch {
+    // Reported below like any other unreadable checkpoint.
+  }
+  throw new VerifierInputError(
+    'invalid-trusted-checkpoint',
+    'the trusted checkpoint file is JSON without a "note" holding the signed checkpoint',
+  );
 }
 
 export async function verifyBundle(
@@ -182,8 +209,9 @@ export async function verifyBundle(
 }
 
 function parseNoteInput(text: string): { note: SignedNote; checkpoint: Checkpoint } {
+  const noteText = trustedCheckpointNote(text);
   try {
-    const note = parseSignedNote(text);
+    const note = parseSignedNote(noteText);
     return { note, checkpoint: parseCheckpointBody(note.body) };
   } catch {
     throw new VerifierInputError(

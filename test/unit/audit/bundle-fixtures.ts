@@ -4,15 +4,22 @@
  * temporary folder, exactly as the export writes them. Tamperings are applied to the
  * line list before it is written.
  */
+
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BundleCheckpoint, type BundleEntry, type BundleHeader, bundleFormat, writeBundle } from '#shared/audit/bundle';
+import {
+  type BundleCheckpoint,
+  type BundleEntry,
+  type BundleHeader,
+  bundleFormat,
+  writeBundle,
+} from '#shared/audit/bundle';
 import { type AuditEntry, canonicalBytes, itemDigest } from '#shared/audit/entry';
 import { CompactRange, hashLeaf } from '#shared/audit/merkle';
 import { checkpointBody, checkpointOrigin, formatSignedNote, noteKeyId } from '#shared/audit/signed-note';
 import { type CheckpointSigner, LocalCheckpointSigner } from '#shared/crypto/signing';
-import { createWriteStream } from 'node:fs';
 
 export const testDomain = 'strongroom.test';
 export const tenantId = 'acme';
@@ -41,7 +48,10 @@ export function auditEntry(position: number): AuditEntry {
     id: `aud_${String(position).padStart(26, '0')}`,
     tenantId,
     time,
-    actor: { id: `usr_${(position % 7).toString().padStart(4, '0')}`, kind: position % 5 === 0 ? 'apiKey' : 'user' },
+    actor: {
+      id: `usr_${(position % 7).toString().padStart(4, '0')}`,
+      kind: position % 5 === 0 ? 'apiKey' : 'user',
+    },
     action: position % 3 === 0 ? 'invoice.update' : 'invoice.create',
     target: { type: 'invoice', id: `inv_${String(position * 31).padStart(12, '0')}` },
     outcome: 'success',
@@ -67,14 +77,25 @@ export function rootsAt(lines: readonly BundleEntry[], sizes: readonly number[])
 }
 
 /** A C2SP signed checkpoint note, as signCheckpoint (shared/services/audit.ts) writes it. */
-export async function signedNote(signer: CheckpointSigner, size: number, root: Buffer, logOrigin = origin): Promise<string> {
+export async function signedNote(
+  signer: CheckpointSigner,
+  size: number,
+  root: Buffer,
+  logOrigin = origin,
+): Promise<string> {
   const body = checkpointBody({ origin: logOrigin, size, root });
   const signature = await signer.sign(Buffer.from(body, 'utf8'));
   const [key] = await signer.publicKeys();
   if (!key) throw new Error('the signer publishes no key');
   return formatSignedNote({
     body,
-    signatures: [{ keyName: signer.keyName, keyId: noteKeyId(signer.keyName, Buffer.from(key.publicKey, 'base64')), signature }],
+    signatures: [
+      {
+        keyName: signer.keyName,
+        keyId: noteKeyId(signer.keyName, Buffer.from(key.publicKey, 'base64')),
+        signature,
+      },
+    ],
   });
 }
 
@@ -99,7 +120,11 @@ export interface LogFixture {
 }
 
 /** A genuine log of `size` entries with signed checkpoints at `checkpointSizes` (the last must be `size`). */
-export async function genuineLog(signer: CheckpointSigner, size: number, checkpointSizes: readonly number[]): Promise<LogFixture> {
+export async function genuineLog(
+  signer: CheckpointSigner,
+  size: number,
+  checkpointSizes: readonly number[],
+): Promise<LogFixture> {
   const lines = Array.from({ length: size }, (_, position) => entryLine(auditEntry(position)));
   return {
     header: {
@@ -132,7 +157,11 @@ export async function writeRawBundle(
     parts.push(
       typeof line === 'string'
         ? Buffer.from(`${line}\n`)
-        : Buffer.concat([Buffer.from(`${line.leafHash.toString('base64')} `), line.entryBytes, Buffer.from('\n')]),
+        : Buffer.concat([
+            Buffer.from(`${line.leafHash.toString('base64')} `),
+            line.entryBytes,
+            Buffer.from('\n'),
+          ]),
     );
   }
   await writeFile(path, Buffer.concat(parts));
