@@ -26,7 +26,7 @@ const usage =
   '  --quiet                    no progress bar\n';
 
 /** Logs at least this large get a progress bar (when stderr is a terminal). */
-const progressThreshold = 100_000;
+export const defaultProgressThreshold = 100_000;
 
 export interface CliStreams {
   readonly stdout: { write(text: string): unknown };
@@ -96,6 +96,7 @@ async function assertReadableFile(path: string): Promise<void> {
 export async function runVerifyCli(
   argv: readonly string[],
   streams: CliStreams = { stdout: process.stdout, stderr: process.stderr },
+  { progressThreshold = defaultProgressThreshold }: { readonly progressThreshold?: number } = {},
 ): Promise<number> {
   const { stdout, stderr } = streams;
   let bar: SingleBar | undefined;
