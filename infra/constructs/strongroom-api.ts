@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { corsAllowHeaders } from '#shared/http/cors';
 import { gatewayProblems, problem, problemContentType } from '#shared/http/problem';
 import { routes as declaredRoutes, type RouteDefinition, type RouteGroup } from '#shared/http/routes';
 import { securityHeaders } from '#shared/http/security-headers';
@@ -16,7 +17,6 @@ export const apiSecurityPolicy = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09;
 export const apiEndpointAccessMode = apigw.EndpointAccessMode.STRICT;
 
 /** Headers a browser may send cross-origin (API-4). */
-const corsAllowHeaders = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match'];
 
 /** One access log line per request, as JSON, with no body and no token (LOG-1, SEC-1). */
 const accessLogFields = {
@@ -142,7 +142,7 @@ export class StrongroomApi extends Construct {
           : {
               allowOrigins: [...allowedOrigins],
               allowMethods: [...new Set(routes.map((route) => route.method))],
-              allowHeaders: corsAllowHeaders,
+              allowHeaders: [...corsAllowHeaders],
               allowCredentials: false,
               maxAge: Duration.minutes(10),
             },

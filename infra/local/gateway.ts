@@ -22,6 +22,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { AccessTokenVerifier } from '#functions/authorizer/handler';
+import { corsAllowHeaders } from '#shared/http/cors';
 import { type GatewayResponseType, gatewayProblem, type HttpResponse } from '#shared/http/problem';
 import {
   findRoute,
@@ -540,12 +541,6 @@ function proxyAuthorizerContext(
   }
   return { ...context, principalId: result.principalId, integrationLatency: latencyMs };
 }
-
-/**
- * Headers a browser may send cross-origin (API-4). Mirrors `corsAllowHeaders` of
- * infra/constructs/strongroom-api.ts until that list moves to shared/http.
- */
-const corsAllowHeaders = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match'];
 
 /**
  * The CORS preflight answer of the deployed API: the mock integration that CDK's

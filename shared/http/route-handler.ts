@@ -6,7 +6,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { loadRuntimeConfig } from '#shared/config/runtime';
 import { logger } from '#shared/observability/logger';
+import { cors } from './cors';
 import {
   authorization,
   jsonBody,
@@ -21,7 +23,11 @@ import { type RouteGroup, routes } from './routes';
 
 export type GroupOperations = Readonly<Record<string, Operation>>;
 
-export function createRouteGroupHandler(group: RouteGroup, operations: GroupOperations) {
+export function createRouteGroupHandler(
+  group: RouteGroup,
+  operations: GroupOperations,
+  allowedOrigins: readonly string[] = loadRuntimeConfig().allowedOrigins,
+) {
   // Every route of the group needs its operation; a missing one fails at cold start, not per request.
   for (const route of routes) {
     if (route.group === group && !operations[route.id]) throw new Error(`no operation for route ${route.id}`);
@@ -32,6 +38,7 @@ export function createRouteGroupHandler(group: RouteGroup, operations: GroupOper
     .use(httpHeaderNormalizer({ canonical: false }))
     .use(routeContext(group))
     .use(securityHeaders())
+    .use(cors(allowedOrigins))
     .use(authorization())
     .use(jsonBody())
     .use(validation())

@@ -6,9 +6,10 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { managedRuleGroups } from '#infra/constructs/api-firewall';
 import { keyAdministrationActions } from '#infra/constructs/strongroom-key';
+import { routeGroupTables } from '#infra/stacks/platform-stack';
 import { securityTxtValidityDays } from '#shared/config/product';
 import { gatewayProblems, problemContentType, problemTypeBase } from '#shared/http/problem';
-import { routes } from '#shared/http/routes';
+import { routeGroups, routes } from '#shared/http/routes';
 import { securityHeaders } from '#shared/http/security-headers';
 import { tableIds, tableName, tables } from '#shared/store/tables';
 import { cdkContext, onlyResourceOf, resourcesOf, type Synthesized, synthesized } from './template';
@@ -257,7 +258,8 @@ describe('[ENC-2][LOG-2] log groups', () => {
         .map(([, group]) => group.Properties.RetentionInDays);
     expect(retentionOf('/strongroom/prod/api-access')).toEqual([365]);
     expect(retentionOf('aws-waf-logs-strongroom-prod')).toEqual([1096]);
-    expect(retentionOf(/\/strongroom\/prod\/functions\//)).toEqual([180, 180, 180]);
+    // One application log group per route group and one for the authorizer.
+    expect(retentionOf(/\/strongroom\/prod\/functions\//)).toEqual(Array(routeGroups.length + 1).fill(180));
     expect(retentionOf(/API-Gateway-Execution-Logs_/)).toEqual([180]);
   });
 
@@ -323,7 +325,7 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
       const roles = resourcesOf(platformOf(stage), 'AWS::Lambda::Function').map(([, fn]) =>
         referencedId(fn.Properties.Role),
       );
-      expect(roles.length).toBe(3);
+      expect(roles.length).toBe(routeGroups.length + 1);
       expect(new Set(roles).size).toBe(roles.length);
     }
   });
@@ -358,7 +360,11 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     const allow = trust.find((statement) => statement.Effect === 'Allow');
     expect(list(allow?.Action).sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
     expect(allow?.Condition?.['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['tenantId'] });
-    expect((allow?.Condition?.ArnEquals as Json | undefined)?.['aws:PrincipalArn']).toHaveLength(1);
+    // Only the roles of route groups that touch tenant tables may assume it.
+    const sessionGroups = routeGroups.filter((group) => routeGroupTables[group].length > 0);
+    expect((allow?.Condition?.ArnEquals as Json | undefined)?.['aws:PrincipalArn']).toHaveLength(
+      sessionGroups.length,
+    );
     expect(
       trust.some((statement) => statement.Effect === 'Deny' && json(statement.Condition).includes('*#*')),
     ).toBe(true);
@@ -610,7 +616,7 @@ describe('[ENC-2][VUL-1] functions', () => {
       const template = platformOf(stage);
       const functionKey = keyIdByAlias(template, `alias/strongroom/${stage}/function-environment`);
       const functions = resourcesOf(template, 'AWS::Lambda::Function');
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(routeGroups.length + 1);
       for (const [id, fn] of functions) {
         const props = fn.Properties as Json;
         expect(props.Runtime, id).toBe('nodejs24.x');
@@ -644,11 +650,9 @@ describe('[ENC-2][VUL-1] functions', () => {
     const names = resourcesOf(template, 'AWS::Lambda::Function').map(
       ([, fn]) => (fn.Properties as Json).FunctionName,
     );
-    expect(names.sort()).toEqual([
-      'strongroom-dev-authorizer',
-      'strongroom-dev-invoices',
-      'strongroom-dev-public',
-    ]);
+    expect(names.sort()).toEqual(
+      ['authorizer', ...routeGroups].map((group) => `strongroom-dev-${group}`).sort(),
+    );
   });
 });
 

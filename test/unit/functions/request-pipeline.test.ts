@@ -168,3 +168,31 @@ describe('[VUL-1] public routes', () => {
     expect(fields.Canonical).toMatch(/^https:\/\/.+\/\.well-known\/security\.txt$/);
   });
 });
+
+describe('[API-4] CORS on responses', () => {
+  it('names a configured origin and stays silent for others, errors included', async () => {
+    const { createRouteGroupHandler } = await import('#shared/http/route-handler');
+    const handler = createRouteGroupHandler(
+      'public',
+      { getHealth: async () => ({ body: { status: 'ok' } }), getSecurityTxt: async () => ({ text: '' }) },
+      ['https://app.example'],
+    );
+    const allowed = await handler(
+      proxyEvent({ method: 'GET', resource: '/health', headers: { Origin: 'https://app.example' } }),
+      lambdaContext(),
+    );
+    expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe('https://app.example');
+    expect(allowed.headers?.Vary).toBe('Origin');
+    const foreign = await handler(
+      proxyEvent({ method: 'GET', resource: '/health', headers: { Origin: 'https://evil.example' } }),
+      lambdaContext(),
+    );
+    expect(foreign.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+    const refused = await invoices(
+      proxyEvent({ method: 'GET', resource: '/invoices', headers: { Origin: 'https://evil.example' } }),
+      lambdaContext(),
+    );
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+});
