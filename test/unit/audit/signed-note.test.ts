@@ -66,6 +66,6 @@ describe('[AUD-3] C2SP signed notes and checkpoints', () => {
   it('refuses malformed checkpoint bodies', () => {
     expect(() => parseCheckpointBody('origin\n-1\nAAAA\n')).toThrow();
     expect(() => parseCheckpointBody('origin\n1\nnot-base64\n')).toThrow();
-    expect(() => parseCheckpointBody('origin\n01\n' + Buffer.alloc(32).toString('base64') + '\n')).toThrow();
+    expect(() => parseCheckpointBody(`origin\n01\n${Buffer.alloc(32).toString('base64')}\n`)).toThrow();
   });
 });
