@@ -7,7 +7,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { itemDigest } from '#shared/audit/entry';
 import { newId } from '#shared/domain/ids';
 import { draftInvoice } from '#shared/domain/invoices';
-import type { CreateInvoiceBody } from '#shared/http/schemas';
+import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { AuditLog } from '#shared/store/audit-log';
 import { DataClients } from '#shared/store/dynamo';
 import { IdempotencyStore, requestFingerprint } from '#shared/store/idempotency';

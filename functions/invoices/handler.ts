@@ -4,7 +4,7 @@ import { ValidationError } from '#shared/domain/errors';
 import type { Invoice } from '#shared/domain/invoices';
 import { type OperationRequest, signedInPrincipal } from '#shared/http/request';
 import { createRouteGroupHandler } from '#shared/http/route-handler';
-import type { CreateInvoiceBody } from '#shared/http/schemas';
+import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { createServiceContext } from '#shared/services/context';
 import { createInvoice, getInvoice, listInvoices } from '#shared/services/invoices';
 

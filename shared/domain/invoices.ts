@@ -2,7 +2,7 @@
  * Invoices: pure domain logic with no AWS types. Totals are computed server-side in
  * integer minor units (see money.ts for the rounding rule).
  */
-import type { CreateInvoiceBody } from '#shared/http/schemas';
+import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { type CurrencyCode, lineAmounts, toSafeNumber } from './money';
 
 export type InvoiceStatus = 'draft' | 'submitted' | 'approved' | 'issued' | 'paid' | 'void';

@@ -8,7 +8,7 @@ import type { Principal } from '#shared/auth/principal';
 import { MalformedRequestError, NotFoundError } from '#shared/domain/errors';
 import { newId } from '#shared/domain/ids';
 import { draftInvoice, type Invoice } from '#shared/domain/invoices';
-import type { CreateInvoiceBody } from '#shared/http/schemas';
+import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
 import type { ServiceContext } from './context';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { draftInvoice } from '#shared/domain/invoices';
 import { lineAmounts } from '#shared/domain/money';
-import type { CreateInvoiceBody } from '#shared/http/schemas';
+import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 
 describe('invoice arithmetic in integer minor units', () => {
   it('rounds each line half up to the minor unit', () => {
