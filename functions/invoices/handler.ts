@@ -1,8 +1,7 @@
 /** Invoice routes: a thin middy handler over the invoice service. */
 import { loadRuntimeConfig } from '#shared/config/runtime';
-import { ValidationError } from '#shared/domain/errors';
 import type { Invoice } from '#shared/domain/invoices';
-import { type OperationRequest, signedInPrincipal } from '#shared/http/request';
+import { signedInPrincipal } from '#shared/http/request';
 import { createRouteGroupHandler } from '#shared/http/route-handler';
 import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { createServiceContext } from '#shared/services/context';
@@ -14,23 +13,14 @@ function etag(invoice: Invoice): string {
   return `"v${invoice.version}"`;
 }
 
-const idempotencyKeyPattern = /^[\x21-\x7e]{1,128}$/;
-
-function idempotencyKeyOf(request: OperationRequest): string | undefined {
-  const key = request.headers['idempotency-key'];
-  if (key === undefined) return undefined;
-  if (!idempotencyKeyPattern.test(key))
-    throw new ValidationError('Idempotency-Key must be 1 to 128 visible ASCII characters.');
-  return key;
-}
-
 export const handler = createRouteGroupHandler('invoices', {
   createInvoice: async (request) => {
     const stored = await createInvoice(context, {
       principal: signedInPrincipal(request),
       body: request.body as CreateInvoiceBody,
       requestId: request.requestId,
-      idempotencyKey: idempotencyKeyOf(request),
+      idempotencyKey: request.idempotencyKey,
+      agentReason: request.agentReason,
       respond: (invoice, auditEntryId) => ({
         statusCode: 201,
         headers: {

@@ -379,10 +379,11 @@ export class BundleReader {
     /** Offsets below are relative to #start, which moves when the buffer is compacted. */
     let scanFrom = 0;
     while (count < maxLines) {
-      const at = this.#buffer.subarray(this.#start + scanFrom, this.#end).indexOf(newline);
-      if (at >= 0) {
-        lineEnds[count++] = scanFrom + at;
-        scanFrom += at + 1;
+      // Search the whole buffer from an offset (no view per line); a hit past #end is stale data.
+      const at = this.#buffer.indexOf(newline, this.#start + scanFrom);
+      if (at >= 0 && at < this.#end) {
+        lineEnds[count++] = at - this.#start;
+        scanFrom = at - this.#start + 1;
         continue;
       }
       if (this.#eof) break;

@@ -24,6 +24,8 @@ export interface AuditEntry {
   readonly requestId: string;
   /** Base64 SHA-256 of the canonical JSON of the item state the action produced. */
   readonly itemDigest?: string;
+  /** AZ-4: what an agent said it was doing, and a digest of the inputs it sent. */
+  readonly agent?: { readonly reason: string; readonly inputDigest: string };
 }
 
 /** RFC 8785 canonical JSON bytes of a value; throws on values JSON cannot represent. */

@@ -71,6 +71,8 @@ export function routeContext(group: RouteGroup): Middleware {
         body: undefined,
         headers: event.headers ?? {},
         requestId,
+        idempotencyKey: undefined,
+        agentReason: undefined,
       });
     },
     after: () => logger.resetKeys(),
@@ -99,6 +101,38 @@ export function authorization(): Middleware {
       if (!permissionsOf(principal.roles).has(route.permission)) {
         throw new ForbiddenError(`This action needs the ${route.permission} permission.`);
       }
+    },
+  };
+}
+
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,128}$/;
+
+/** Header in which agents state why they make a change (AZ-4). */
+export const agentReasonHeader = 'x-strongroom-reason';
+
+/**
+ * API-3 and AZ-4 on writes: a well-formed Idempotency-Key when given, and from an agent
+ * a stated reason, recorded in the audit entry with a digest of its inputs.
+ */
+export function writeHeaders(): Middleware {
+  return {
+    before: (request) => {
+      const { route, headers, principal } = stateOf(request).request;
+      if (route.method === 'GET') return;
+      const idempotencyKey = headers['idempotency-key'];
+      if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
+        throw new ValidationError('Idempotency-Key must be 1 to 128 visible ASCII characters.');
+      }
+      const reason = headers[agentReasonHeader]?.trim();
+      if (principal?.kind === 'agent' && (reason === undefined || reason === '' || reason.length > 1000)) {
+        throw new ValidationError(
+          `An agent must state its reason in ${agentReasonHeader} (1 to 1000 characters).`,
+        );
+      }
+      replaceRequest(request, {
+        idempotencyKey,
+        agentReason: principal?.kind === 'agent' ? reason : undefined,
+      });
     },
   };
 }

@@ -16,6 +16,10 @@ export interface OperationRequest {
   /** Request headers with lower-case names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly requestId: string;
+  /** The validated Idempotency-Key of a POST, if the client sent one (API-3). */
+  readonly idempotencyKey: string | undefined;
+  /** An agent's stated reason for a change (AZ-4); required of agents on every write. */
+  readonly agentReason: string | undefined;
 }
 
 export interface OperationResponse {

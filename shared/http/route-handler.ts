@@ -17,6 +17,7 @@ import {
   routeContext,
   securityHeaders,
   validation,
+  writeHeaders,
 } from './middleware';
 import type { Operation, OperationResponse } from './request';
 import { type RouteGroup, routes } from './routes';
@@ -40,6 +41,7 @@ export function createRouteGroupHandler(
     .use(securityHeaders())
     .use(cors(allowedOrigins))
     .use(authorization())
+    .use(writeHeaders())
     .use(jsonBody())
     .use(validation())
     .use(problemDetails())

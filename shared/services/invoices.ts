@@ -2,14 +2,13 @@
  * Invoice operations: domain rules from shared/domain, persistence through the
  * tenant-scoped store, one transaction per change with its audit entry.
  */
-import type { AuditEntry } from '#shared/audit/entry';
-import { itemDigest } from '#shared/audit/entry';
 import type { Principal } from '#shared/auth/principal';
 import { MalformedRequestError, NotFoundError } from '#shared/domain/errors';
 import { newId } from '#shared/domain/ids';
 import { draftInvoice, type Invoice } from '#shared/domain/invoices';
 import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
+import { auditEntryFor } from './audit-entries';
 import type { ServiceContext } from './context';
 
 export interface CreateInvoiceCommand {
@@ -17,6 +16,7 @@ export interface CreateInvoiceCommand {
   readonly body: CreateInvoiceBody;
   readonly requestId: string;
   readonly idempotencyKey: string | undefined;
+  readonly agentReason: string | undefined;
   /** Renders the response stored for replays, so a retry gets the same bytes. */
   readonly respond: (invoice: Invoice, auditEntryId: string) => StoredResponse;
 }
@@ -33,18 +33,11 @@ export async function createInvoice(
 
   const now = context.now();
   const invoice = draftInvoice(body, newId('inv', now.getTime()), principal.actorId, now);
-  const entry: AuditEntry = {
-    v: 1,
-    id: newId('aud', now.getTime()),
-    tenantId: principal.tenantId,
-    time: now.toISOString(),
-    actor: { id: principal.actorId, kind: principal.kind },
-    action: 'invoice.create',
-    target: { type: 'invoice', id: invoice.id },
-    outcome: 'success',
-    requestId: command.requestId,
-    itemDigest: itemDigest(invoice),
-  };
+  const entry = auditEntryFor(
+    { principal, requestId: command.requestId, agentReason: command.agentReason, inputs: body },
+    { action: 'invoice.create', target: { type: 'invoice', id: invoice.id }, itemState: invoice },
+    now,
+  );
   const response = command.respond(invoice, entry.id);
   const result = await context.mutations.commit(client, {
     tenantId: principal.tenantId,

@@ -196,3 +196,30 @@ describe('[API-4] CORS on responses', () => {
     expect(refused.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 });
+
+describe('[AZ-4][API-3] write headers', () => {
+  const agent: Principal = { kind: 'agent', actorId: 'key_agent', tenantId: 't1', roles: ['agent'] };
+
+  it('refuses an agent write without a stated reason', async () => {
+    const response = await invoices(
+      proxyEvent({
+        method: 'POST',
+        resource: '/invoices',
+        body: JSON.stringify(validBody),
+        headers: { 'Content-Type': 'application/json' },
+        principal: agent,
+      }),
+      lambdaContext(),
+    );
+    const problem = expectProblem(response, 400, 'validation-failed');
+    expect(problem.detail).toMatch(/x-strongroom-reason/);
+  });
+
+  it('refuses a malformed Idempotency-Key', async () => {
+    const response = await post(JSON.stringify(validBody), {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': 'has spaces in it',
+    });
+    expectProblem(response, 400, 'validation-failed');
+  });
+});
