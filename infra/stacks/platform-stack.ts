@@ -20,6 +20,12 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   public: [],
   invoices: ['data', 'audit', 'auditHead', 'idempotency'],
   audit: ['audit', 'auditHead'],
+  // Identity and access (members, API keys, support grants live in the members table).
+  members: ['members', 'audit', 'auditHead', 'idempotency'],
+  'api-keys': ['members', 'audit', 'auditHead', 'idempotency'],
+  support: ['members', 'audit', 'auditHead', 'idempotency'],
+  // Onboarding crosses tenants: the registry, the new tenant's owner and its first audit entry.
+  tenants: ['members', 'audit', 'auditHead', 'idempotency'],
 };
 
 export interface PlatformStackProps extends StackProps {

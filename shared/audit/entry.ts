@@ -26,6 +26,11 @@ export interface AuditEntry {
   readonly itemDigest?: string;
   /** AZ-4: what an agent said it was doing, and a digest of the inputs it sent. */
   readonly agent?: { readonly reason: string; readonly inputDigest: string };
+  /**
+   * Facts about the action an auditor needs without the item: roles granted, a grant's
+   * expiry, a count of failed attempts in a window. Pseudonymous ids only (DAT-3).
+   */
+  readonly detail?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
 /** RFC 8785 canonical JSON bytes of a value; throws on values JSON cannot represent. */

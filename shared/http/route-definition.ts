@@ -4,11 +4,14 @@ import type { Permission } from '#shared/rbac/permissions';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who may call a route: Cognito users, API keys, agent API keys, or anyone. */
-export type PrincipalKind = 'user' | 'apiKey' | 'agent' | 'public';
+/**
+ * Who may call a route: Cognito users (members of the tenant), API keys, agent API keys,
+ * the platform operator acting in a tenant under its owner's support grant (AZ-5), or anyone.
+ */
+export type PrincipalKind = 'user' | 'apiKey' | 'agent' | 'operator' | 'public';
 
 /** A route group is one Lambda function: `functions/<group>/handler.ts` exporting `handler`. */
-export type RouteGroup = 'public' | 'invoices' | 'audit';
+export type RouteGroup = 'public' | 'invoices' | 'audit' | 'members' | 'api-keys' | 'support' | 'tenants';
 
 export interface RouteDefinition {
   /** Stable operation id, used as OpenAPI operationId and in logs. */
@@ -31,4 +34,11 @@ export interface RouteDefinition {
   readonly responseContentType?: string;
 }
 
-export const signedIn: readonly PrincipalKind[] = ['user', 'apiKey', 'agent'];
+/**
+ * Every authenticated principal; the route's permission then decides (an operator holds
+ * only the roles of its support grant).
+ */
+export const signedIn: readonly PrincipalKind[] = ['user', 'apiKey', 'agent', 'operator'];
+
+/** People of the tenant only: administration (members, keys, grants) is never done by a key or agent. */
+export const tenantPeople: readonly PrincipalKind[] = ['user'];
