@@ -19,6 +19,7 @@ import { UserDirectory } from '../constructs/user-directory';
 export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> = {
   public: [],
   invoices: ['data', 'audit', 'auditHead', 'idempotency'],
+  counterparties: ['data', 'audit', 'auditHead', 'idempotency'],
   audit: ['audit', 'auditHead'],
   // Identity and access (members, API keys, support grants live in the members table).
   members: ['members', 'audit', 'auditHead', 'idempotency'],

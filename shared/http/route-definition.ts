@@ -11,7 +11,15 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type PrincipalKind = 'user' | 'apiKey' | 'agent' | 'operator' | 'public';
 
 /** A route group is one Lambda function: `functions/<group>/handler.ts` exporting `handler`. */
-export type RouteGroup = 'public' | 'invoices' | 'audit' | 'members' | 'api-keys' | 'support' | 'tenants';
+export type RouteGroup =
+  | 'public'
+  | 'invoices'
+  | 'counterparties'
+  | 'audit'
+  | 'members'
+  | 'api-keys'
+  | 'support'
+  | 'tenants';
 
 export interface RouteDefinition {
   /** Stable operation id, used as OpenAPI operationId and in logs. */

@@ -5,12 +5,18 @@
  */
 import type { RouteDefinition, RouteGroup } from './route-definition';
 import { auditRoutes } from './routes/audit';
+import { counterpartyRoutes } from './routes/counterparties';
 import { invoiceRoutes } from './routes/invoices';
 import { publicRoutes } from './routes/public';
 
 export type { HttpMethod, PrincipalKind, RouteDefinition, RouteGroup } from './route-definition';
 
-export const routes: readonly RouteDefinition[] = [...publicRoutes, ...invoiceRoutes, ...auditRoutes];
+export const routes: readonly RouteDefinition[] = [
+  ...publicRoutes,
+  ...invoiceRoutes,
+  ...auditRoutes,
+  ...counterpartyRoutes,
+];
 
 export const routeGroups: readonly RouteGroup[] = [...new Set(routes.map((route) => route.group))];
 

@@ -1,0 +1,61 @@
+/** Counterparty routes: customers and suppliers (issue 3). */
+import { type RouteDefinition, signedIn } from '../route-definition';
+import {
+  counterpartyBody,
+  counterpartyIdParams,
+  counterpartyListQuery,
+  counterpartyListResponse,
+  counterpartyResponse,
+} from '../schemas/counterparties';
+
+export const counterpartyRoutes: readonly RouteDefinition[] = [
+  {
+    id: 'createCounterparty',
+    method: 'POST',
+    path: '/counterparties',
+    group: 'counterparties',
+    summary: 'Create a customer or supplier.',
+    permission: 'counterparty:write',
+    principals: signedIn,
+    body: counterpartyBody,
+    response: counterpartyResponse,
+    successStatus: 201,
+  },
+  {
+    id: 'listCounterparties',
+    method: 'GET',
+    path: '/counterparties',
+    group: 'counterparties',
+    summary: 'List counterparties, newest first, optionally only customers or suppliers.',
+    permission: 'counterparty:read',
+    principals: signedIn,
+    query: counterpartyListQuery,
+    response: counterpartyListResponse,
+    successStatus: 200,
+  },
+  {
+    id: 'getCounterparty',
+    method: 'GET',
+    path: '/counterparties/{id}',
+    group: 'counterparties',
+    summary: 'Read one counterparty.',
+    permission: 'counterparty:read',
+    principals: signedIn,
+    params: counterpartyIdParams,
+    response: counterpartyResponse,
+    successStatus: 200,
+  },
+  {
+    id: 'updateCounterparty',
+    method: 'PUT',
+    path: '/counterparties/{id}',
+    group: 'counterparties',
+    summary: "Replace a counterparty's details; If-Match must carry the ETag of the version read.",
+    permission: 'counterparty:write',
+    principals: signedIn,
+    params: counterpartyIdParams,
+    body: counterpartyBody,
+    response: counterpartyResponse,
+    successStatus: 200,
+  },
+];
