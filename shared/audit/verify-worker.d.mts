@@ -43,6 +43,13 @@ export interface BatchResult {
   readonly problem?: BatchProblem;
 }
 
+/** What a worker posts back: the result, and the request's buffers for reuse. */
+export interface BatchReply {
+  readonly id: number;
+  readonly result: BatchResult;
+  readonly buffers: { readonly bytes: ArrayBuffer; readonly lineEnds: ArrayBuffer };
+}
+
 export function processBatch(request: BatchRequest): BatchResult;
 
 export function entryIdOf(entryBytes: Uint8Array): string | undefined;

@@ -152,6 +152,8 @@ if (parentPort && workerData?.strongroomVerifyWorker === true) {
   const port = parentPort;
   port.on('message', (request) => {
     const result = processBatch(request);
-    port.postMessage({ id: request.id, ...result });
+    // The batch's buffers go back with the result, so the reader fills them again.
+    const buffers = { bytes: request.bytes.buffer, lineEnds: request.lineEnds.buffer };
+    port.postMessage({ id: request.id, result, buffers }, [buffers.bytes, buffers.lineEnds]);
   });
 }

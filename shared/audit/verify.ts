@@ -28,6 +28,7 @@ import {
   type BundleHeader,
   BundleReader,
   type LineBatch,
+  type LineBatchBuffers,
   parsePublishedKeys,
 } from './bundle';
 import {
@@ -47,7 +48,7 @@ import {
   type SignedNote,
   verifySignedNote,
 } from './signed-note';
-import type { BatchNode, BatchProblem, BatchRequest, BatchResult } from './verify-worker.mjs';
+import type { BatchNode, BatchProblem, BatchReply, BatchRequest, BatchResult } from './verify-worker.mjs';
 import { processBatch } from './verify-worker.mjs';
 
 export type VerificationFailureCode =
@@ -105,7 +106,10 @@ export interface VerifyBundleOptions {
   readonly keys?: readonly PublishedSigningKey[];
   /** A signed checkpoint note the tenant kept from earlier (or the JSON of GET /audit/checkpoints/latest). */
   readonly trustedCheckpoint?: string;
-  /** Worker threads for leaf hashing; default: one per core for large bundles, none for small ones. */
+  /**
+   * Worker threads for leaf hashing, besides the main thread, which hashes whenever they
+   * are all busy; default: one per core but one for large bundles, none for small ones.
+   */
   readonly workers?: number;
   /** Lines per batch; a power of two keeps batches aligned to subtrees. */
   readonly batchLines?: number;
@@ -140,7 +144,8 @@ export interface BundleVerification {
 /** Bundles at least this large are hashed on worker threads; below it their start-up costs more than it saves. */
 const parallelThreshold = 50_000;
 const defaultBatchLines = 4096;
-const batchesInFlightPerWorker = 3;
+/** Batches queued per worker: enough to keep it busy while the main thread hashes one itself. */
+const batchesQueuedPerWorker = 3;
 
 /**
  * Parses a key set file: a JSON array of published signing keys, or GET /audit/keys's
@@ -470,7 +475,7 @@ class SubtreeRange {
   }
 }
 
-type BatchRunner = (request: BatchRequest) => Promise<BatchResult>;
+type BatchRunner = (request: BatchRequest) => Promise<Omit<BatchReply, 'id'>>;
 
 async function verifyEntries(
   reader: BundleReader,
@@ -479,17 +484,32 @@ async function verifyEntries(
 ): Promise<BundleVerification> {
   const { header } = plan;
   const total = header.size;
+  // The main thread hashes too whenever the workers are busy, so one worker per core but one.
   const workerCount = Math.max(
     0,
-    Math.floor(options.workers ?? (total >= parallelThreshold ? Math.min(availableParallelism(), 8) : 0)),
+    Math.floor(
+      options.workers ??
+        (total >= parallelThreshold ? Math.min(Math.max(1, availableParallelism() - 1), 8) : 0),
+    ),
   );
   const batchLines = Math.max(1, Math.floor(options.batchLines ?? defaultBatchLines));
   const pool = workerCount > 0 ? new WorkerPool(workerCount) : undefined;
-  const run: BatchRunner = pool ? (request) => pool.run(request) : async (request) => processBatch(request);
-  const maxInFlight = pool ? workerCount * batchesInFlightPerWorker : 1;
+  const run: BatchRunner = async (request) => {
+    if (pool && pool.leastPending() < batchesQueuedPerWorker) return pool.run(request);
+    // In-thread: the workers, if any, have enough queued to go on meanwhile.
+    return {
+      result: processBatch(request),
+      buffers: {
+        bytes: request.bytes.buffer as ArrayBuffer,
+        lineEnds: request.lineEnds.buffer as ArrayBuffer,
+      },
+    };
+  };
+  const maxInFlight = workerCount * batchesQueuedPerWorker + 2;
 
   const state = new EntryState(plan);
-  const inFlight: Promise<BatchResult>[] = [];
+  const inFlight: Promise<Omit<BatchReply, 'id'>>[] = [];
+  const spares: LineBatchBuffers[] = [];
   let deferred: unknown;
   let nextId = 0;
   let wantedCursor = 0;
@@ -503,7 +523,7 @@ async function verifyEntries(
         const maxLines = position < total ? Math.min(aligned, total - position) : 1;
         let batch: LineBatch | undefined;
         try {
-          batch = await reader.nextBatch(maxLines);
+          batch = await reader.nextBatch(maxLines, spares.pop());
         } catch (error) {
           deferred = asVerificationError(error);
           break;
@@ -553,7 +573,9 @@ async function verifyEntries(
       }
       const next = inFlight.shift();
       if (!next) break;
-      state.apply(await next);
+      const { result, buffers } = await next;
+      spares.push(buffers);
+      state.apply(result);
       options.onProgress?.(state.verified, total);
     }
     if (deferred !== undefined) throw deferred;
@@ -728,30 +750,29 @@ function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+interface PendingBatch {
+  readonly resolve: (reply: BatchReply) => void;
+  readonly reject: (error: Error) => void;
+}
+
 /** Worker threads running verify-worker.mjs; each batch goes to the least busy one. */
 class WorkerPool {
-  readonly #workers: {
-    worker: Worker;
-    pending: Map<number, { resolve: (result: BatchResult) => void; reject: (error: Error) => void }>;
-  }[];
+  readonly #workers: { worker: Worker; pending: Map<number, PendingBatch> }[];
 
   constructor(count: number) {
     const url = new URL('./verify-worker.mjs', import.meta.url);
     this.#workers = Array.from({ length: count }, () => {
       // No inherited execArgv: the worker is plain JavaScript and needs no loader.
       const worker = new Worker(url, { workerData: { strongroomVerifyWorker: true }, execArgv: [] });
-      const pending = new Map<
-        number,
-        { resolve: (result: BatchResult) => void; reject: (error: Error) => void }
-      >();
+      const pending = new Map<number, PendingBatch>();
       const failAll = (error: Error) => {
         for (const each of pending.values()) each.reject(error);
         pending.clear();
       };
-      worker.on('message', (message: BatchResult & { id: number }) => {
-        const waiting = pending.get(message.id);
-        pending.delete(message.id);
-        waiting?.resolve(message);
+      worker.on('message', (reply: BatchReply) => {
+        const waiting = pending.get(reply.id);
+        pending.delete(reply.id);
+        waiting?.resolve(reply);
       });
       worker.on('error', failAll);
       worker.on('exit', (code) => failAll(new Error(`a verifier worker exited with code ${code}`)));
@@ -759,7 +780,12 @@ class WorkerPool {
     });
   }
 
-  run(request: BatchRequest): Promise<BatchResult> {
+  /** Batches waiting at the least busy worker. */
+  leastPending(): number {
+    return Math.min(...this.#workers.map((each) => each.pending.size));
+  }
+
+  run(request: BatchRequest): Promise<BatchReply> {
     const target = this.#workers.reduce((best, each) =>
       each.pending.size < best.pending.size ? each : best,
     );
