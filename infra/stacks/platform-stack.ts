@@ -27,6 +27,7 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   support: ['members', 'audit', 'auditHead', 'idempotency'],
   // Onboarding crosses tenants: the registry, the new tenant's owner and its first audit entry.
   tenants: ['members', 'audit', 'auditHead', 'idempotency'],
+  settings: ['data', 'audit', 'auditHead', 'idempotency'],
 };
 
 export interface PlatformStackProps extends StackProps {

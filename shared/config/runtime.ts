@@ -19,6 +19,13 @@ export interface RuntimeConfig {
   readonly allowedOrigins: readonly string[];
   /** Checkpoint signing keys in KMS, current first (AWS mode; locally a key file is used). */
   readonly auditSigningKeys?: readonly { readonly keyArn: string; readonly keyName: string }[];
+  /** Secrets Manager ARNs by secret name (AWS mode): the values never pass through the environment. */
+  readonly secretArns?: Readonly<Record<string, string>>;
+}
+
+/** The `iss` claim of the configured pool's access tokens (Cognito's form, cognito-local's too). */
+export function userPoolIssuer(config: Pick<RuntimeConfig, 'region' | 'userPoolId'>): string {
+  return `https://cognito-idp.${config.region}.amazonaws.com/${config.userPoolId}`;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -40,6 +47,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     securityTxtExpires: env.SECURITY_TXT_EXPIRES ?? '',
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').filter((origin) => origin !== ''),
     auditSigningKeys: parseSigningKeys(env.AUDIT_SIGNING_KEYS),
+    secretArns: parseSecretArns(env.SECRET_ARNS),
   };
 }
 
@@ -56,4 +64,17 @@ function parseSigningKeys(value: string | undefined): NonNullable<RuntimeConfig[
     keyArn: key.keyArn,
     keyName: key.keyName,
   }));
+}
+
+function parseSecretArns(value: string | undefined): Record<string, string> {
+  if (value === undefined || value === '') return {};
+  const parsed: unknown = JSON.parse(value);
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    !Object.values(parsed).every((arn) => typeof arn === 'string')
+  ) {
+    throw new Error('SECRET_ARNS must be a JSON object of secret names to ARNs');
+  }
+  return parsed as Record<string, string>;
 }

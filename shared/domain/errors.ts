@@ -45,6 +45,30 @@ export class MethodNotAllowedError extends StrongroomError {
   readonly status = 405;
 }
 
+/** The invoice is not in a state that allows this transition. */
+export class InvalidTransitionError extends StrongroomError {
+  readonly code = 'invalid-transition';
+  readonly status = 409;
+}
+
+/** AZ-2: whoever created or submitted an invoice cannot approve or reject it. */
+export class MakerCheckerError extends StrongroomError {
+  readonly code = 'maker-checker';
+  readonly status = 403;
+}
+
+/** AZ-2: the amount is above what this approver may approve. */
+export class ApprovalLimitError extends StrongroomError {
+  readonly code = 'approval-limit-exceeded';
+  readonly status = 403;
+}
+
+/** A payment would take the amount paid above the invoice total. */
+export class OverpaymentError extends StrongroomError {
+  readonly code = 'overpayment';
+  readonly status = 409;
+}
+
 export class ConflictError extends StrongroomError {
   readonly code = 'conflict';
   readonly status = 409;

@@ -155,6 +155,8 @@ export function jsonBody(): Middleware {
         if (size > 0) throw new MalformedRequestError('This operation takes no request body.');
         return;
       }
+      // No body at all: the route's schema decides whether that is allowed.
+      if (size === 0) return;
       if (!jsonContentType.test(headers['content-type'] ?? '')) {
         throw new UnsupportedMediaTypeError('The request body must be application/json.');
       }

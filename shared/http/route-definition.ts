@@ -15,6 +15,7 @@ export type RouteGroup =
   | 'public'
   | 'invoices'
   | 'counterparties'
+  | 'settings'
   | 'audit'
   | 'members'
   | 'api-keys'
@@ -38,6 +39,8 @@ export interface RouteDefinition {
   /** Response body schema for the success status. */
   readonly response?: z.ZodType;
   readonly successStatus: number;
+  /** Whether the request must carry If-Match with the version it read (API-3). */
+  readonly requiresIfMatch?: boolean;
   /** Content type of the success response. */
   readonly responseContentType?: string;
 }

@@ -9,12 +9,14 @@ import { counterpartyRoutes } from './routes/counterparties';
 import { invoiceRoutes } from './routes/invoices';
 import { publicRoutes } from './routes/public';
 
+import { settingsRoutes } from './routes/settings';
 export type { HttpMethod, PrincipalKind, RouteDefinition, RouteGroup } from './route-definition';
 
 export const routes: readonly RouteDefinition[] = [
   ...publicRoutes,
   ...invoiceRoutes,
   ...auditRoutes,
+  ...settingsRoutes,
   ...counterpartyRoutes,
 ];
 

@@ -3,9 +3,28 @@
  * tenant-scoped store, one transaction per change with its audit entry.
  */
 import type { Principal } from '#shared/auth/principal';
-import { MalformedRequestError, NotFoundError } from '#shared/domain/errors';
+import {
+  ConflictError,
+  ContentionError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '#shared/domain/errors';
 import { newId } from '#shared/domain/ids';
-import { draftInvoice, type Invoice } from '#shared/domain/invoices';
+import {
+  type Act,
+  approve,
+  draftInvoice,
+  editDraft,
+  type Invoice,
+  type InvoiceStatus,
+  issue,
+  recordPayment,
+  reject,
+  submit,
+  voidInvoice,
+} from '#shared/domain/invoices';
+import type { Payment } from '#shared/domain/payments';
 import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
 import { auditEntryFor } from './audit-entries';
@@ -66,42 +85,284 @@ export async function getInvoice(
   return invoice;
 }
 
+export interface InvoiceListQuery {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly status?: InvoiceStatus;
+  readonly counterpartyId?: string;
+  /** Creation-date range, inclusive (ISO dates). */
+  readonly from?: string;
+  readonly to?: string;
+}
+
 export interface InvoiceListPage {
   readonly items: Invoice[];
   readonly nextCursor: string | undefined;
 }
 
-const cursorPattern = /^[A-Za-z0-9_-]{1,200}$/;
+/** Smallest and largest id created on a date range: ids start with their creation time. */
+function idRange(from: string | undefined, to: string | undefined): { from: string; to: string } | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  const start = from === undefined ? 0 : Date.parse(`${from}T00:00:00Z`);
+  const end = to === undefined ? Date.now() + 86_400_000 : Date.parse(`${to}T23:59:59.999Z`);
+  if (end < start) throw new ValidationError('The date range ends before it starts.');
+  return {
+    from: `${newId('inv', start).slice(0, 14)}0000000000000000`,
+    to: `${newId('inv', end).slice(0, 14)}ZZZZZZZZZZZZZZZZ`,
+  };
+}
 
 export async function listInvoices(
   context: ServiceContext,
   principal: Principal,
-  limit: number,
-  cursor: string | undefined,
+  query: InvoiceListQuery,
 ): Promise<InvoiceListPage> {
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  const { tenantId } = principal;
+  // The cursor is bound to the tenant and to this exact filter (API-3 of issue 3: not forgeable, not replayable).
+  const scope = `listInvoices\n${JSON.stringify([query.status, query.counterpartyId, query.from, query.to])}`;
+  const after =
+    query.cursor === undefined
+      ? undefined
+      : ((await context.cursors.decode(tenantId, scope, query.cursor)) as Record<string, string>);
   const page = await context.invoices.list(
-    context.clients.forTenant(principal.tenantId),
-    principal.tenantId,
-    limit,
+    context.clients.forTenant(tenantId),
+    tenantId,
+    {
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.counterpartyId === undefined ? {} : { counterpartyId: query.counterpartyId }),
+      ...(query.from === undefined && query.to === undefined
+        ? {}
+        : { idRange: idRange(query.from, query.to) }),
+    },
+    query.limit,
     after,
   );
   return {
     items: page.items,
-    nextCursor: page.lastKey === undefined ? undefined : encodeCursor(page.lastKey),
+    nextCursor:
+      page.lastKey === undefined ? undefined : await context.cursors.encode(tenantId, scope, page.lastKey),
   };
 }
 
-// The cursor only names a position inside the caller's own partition: the partition
-// key is always rebuilt from the verified tenant, so a cursor cannot reach another
-// tenant. (Authenticated cursors come with the list filters.)
-function encodeCursor(sortKey: string): string {
-  return Buffer.from(sortKey, 'utf8').toString('base64url');
+/** A change to one existing invoice, as a route asks for it. */
+export interface InvoiceChangeCommand {
+  readonly principal: Principal;
+  readonly invoiceId: string;
+  readonly operationId: string;
+  readonly requestId: string;
+  readonly inputs: unknown;
+  readonly idempotencyKey: string | undefined;
+  readonly agentReason: string | undefined;
+  /** The versions the client's If-Match names; required for edits and transitions. */
+  readonly expectedVersions: readonly number[] | 'not-required';
+  readonly respond: (invoice: Invoice, auditEntryId: string) => StoredResponse;
 }
 
-function decodeCursor(cursor: string): string {
-  const sortKey = cursorPattern.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!/^inv_[0-9A-HJKMNP-TV-Z]{26}$/.test(sortKey))
-    throw new MalformedRequestError('The cursor is not valid.');
-  return sortKey;
+interface PlannedChange {
+  readonly invoice: Invoice;
+  readonly action: string;
+  /** Further writes of the same transaction, after the invoice's own. */
+  readonly writes?: readonly TransactItem[];
+  /** Indexes (in `writes`) whose failed condition means "read again and retry". */
+  readonly retryOnFailure?: readonly number[];
+}
+
+type TransactItem = Parameters<ServiceContext['mutations']['commit']>[1]['writes'][number];
+
+class RetryChange extends Error {}
+
+const maxChangeAttempts = 5;
+
+/**
+ * Reads the invoice, checks If-Match, lets `plan` apply the domain rule, and commits
+ * the new state with its audit entry in one transaction conditioned on the version it
+ * read, so concurrent changes never get lost (API-3).
+ */
+async function changeInvoice(
+  context: ServiceContext,
+  command: InvoiceChangeCommand,
+  plan: (invoice: Invoice, act: Act) => Promise<PlannedChange>,
+): Promise<StoredResponse> {
+  const { principal, idempotencyKey } = command;
+  const client = context.clients.forTenant(principal.tenantId);
+  const fingerprint = requestFingerprint(principal.actorId, command.operationId, {
+    id: command.invoiceId,
+    inputs: command.inputs ?? null,
+  });
+  // A retry of a change that already happened replays its answer, before If-Match is
+  // checked against a version the change itself moved.
+  if (idempotencyKey !== undefined) {
+    const replayed = await context.mutations.replay(client, principal.tenantId, idempotencyKey, fingerprint);
+    if (replayed) return replayed;
+  }
+  for (let attempt = 1; ; attempt++) {
+    const current = await context.invoices.get(client, principal.tenantId, command.invoiceId);
+    if (!current) throw new NotFoundError('No invoice with this id.');
+    if (command.expectedVersions !== 'not-required' && !command.expectedVersions.includes(current.version)) {
+      throw new PreconditionFailedError('The invoice changed since you read it; read it again.', {
+        currentVersion: current.version,
+      });
+    }
+    const now = context.now();
+    const planned = await plan(current, { actorId: principal.actorId, now });
+    const entry = auditEntryFor(
+      { principal, requestId: command.requestId, agentReason: command.agentReason, inputs: command.inputs },
+      { action: planned.action, target: { type: 'invoice', id: current.id }, itemState: planned.invoice },
+      now,
+    );
+    const response = command.respond(planned.invoice, entry.id);
+    const extra = planned.writes ?? [];
+    try {
+      const result = await context.mutations.commit(client, {
+        tenantId: principal.tenantId,
+        writes: [
+          context.invoices.replaceWrite(principal.tenantId, planned.invoice, current.version),
+          ...extra,
+        ],
+        entry,
+        ...(idempotencyKey === undefined
+          ? {}
+          : { idempotency: { key: idempotencyKey, record: { fingerprint, response } } }),
+        now,
+        conditionFailed: (failed) => {
+          const retry = failed.some(
+            (index) => index === 0 || (planned.retryOnFailure ?? []).includes(index - 1),
+          );
+          // Without If-Match (payments) a concurrent change is simply read again and re-checked.
+          if (failed.includes(0) && command.expectedVersions !== 'not-required') {
+            return new PreconditionFailedError('The invoice changed since you read it; read it again.');
+          }
+          return retry
+            ? new RetryChange()
+            : new ConflictError('The change conflicts with another one; retry it.');
+        },
+      });
+      return result.kind === 'replayed' ? result.response : response;
+    } catch (error) {
+      if (!(error instanceof RetryChange)) throw error;
+      if (attempt >= maxChangeAttempts)
+        throw new ContentionError('The invoice is changing too often; retry.');
+    }
+  }
+}
+
+export function editInvoice(context: ServiceContext, command: InvoiceChangeCommand, body: CreateInvoiceBody) {
+  return changeInvoice(context, command, async (invoice, act) => ({
+    invoice: editDraft(invoice, body, act),
+    action: 'invoice.edit',
+  }));
+}
+
+export function submitInvoice(context: ServiceContext, command: InvoiceChangeCommand) {
+  return changeInvoice(context, command, async (invoice, act) => ({
+    invoice: submit(invoice, act),
+    action: 'invoice.submit',
+  }));
+}
+
+export function approveInvoice(context: ServiceContext, command: InvoiceChangeCommand) {
+  return changeInvoice(context, command, async (invoice, act) => {
+    const settings = await context.settings.get(
+      context.clients.forTenant(command.principal.tenantId),
+      command.principal.tenantId,
+    );
+    const approved = approve(invoice, act, settings);
+    return {
+      invoice: approved,
+      action: approved.status === 'approved' ? 'invoice.approve' : 'invoice.approve.partial',
+      // The decision used these settings (limits, threshold): they must not change under it.
+      writes: [context.settings.unchangedCheck(command.principal.tenantId, settings.version)],
+      retryOnFailure: [0],
+    };
+  });
+}
+
+export function rejectInvoice(context: ServiceContext, command: InvoiceChangeCommand, reason: string) {
+  return changeInvoice(context, command, async (invoice, act) => ({
+    invoice: reject(invoice, act, reason),
+    action: 'invoice.reject',
+  }));
+}
+
+export function issueInvoice(context: ServiceContext, command: InvoiceChangeCommand) {
+  const { tenantId } = command.principal;
+  return changeInvoice(context, command, async (invoice, act) => {
+    const client = context.clients.forTenant(tenantId);
+    const [settings, sequence] = await Promise.all([
+      context.settings.get(client, tenantId),
+      context.invoices.currentSequence(client, tenantId),
+    ]);
+    return {
+      invoice: issue(invoice, act, settings, sequence + 1),
+      action: 'invoice.issue',
+      // The number is taken in the same transaction: two issues never share one, and none is skipped.
+      writes: [context.invoices.nextSequenceWrite(tenantId, sequence)],
+      retryOnFailure: [0],
+    };
+  });
+}
+
+export function voidInvoiceCommand(context: ServiceContext, command: InvoiceChangeCommand, reason: string) {
+  return changeInvoice(context, command, async (invoice, act) => ({
+    invoice: voidInvoice(invoice, act, reason),
+    action: 'invoice.void',
+  }));
+}
+
+export interface PaymentInput {
+  readonly amount: number;
+  readonly receivedOn: string;
+  readonly reference?: string;
+}
+
+export interface RecordPaymentCommand extends Omit<InvoiceChangeCommand, 'respond'> {
+  readonly respond: (payment: Payment, invoice: Invoice, auditEntryId: string) => StoredResponse;
+}
+
+/**
+ * Records a payment. Concurrent payments are serialised by the invoice's version (a
+ * loser reads again and re-checks the outstanding amount), so the balance never goes
+ * negative and the invoice turns paid exactly when settled.
+ */
+export function recordInvoicePayment(
+  context: ServiceContext,
+  command: RecordPaymentCommand,
+  input: PaymentInput,
+) {
+  const { tenantId } = command.principal;
+  let payment: Payment | undefined;
+  return changeInvoice(
+    context,
+    {
+      ...command,
+      respond: (invoice, auditEntryId) => {
+        if (!payment) throw new Error('the payment was not planned');
+        return command.respond(payment, invoice, auditEntryId);
+      },
+    },
+    async (invoice, act) => {
+      payment = {
+        id: newId('pay', act.now.getTime()),
+        invoiceId: invoice.id,
+        amount: input.amount,
+        currency: invoice.currency,
+        receivedOn: input.receivedOn,
+        ...(input.reference === undefined ? {} : { reference: input.reference }),
+        recordedAt: act.now.toISOString(),
+        recordedBy: act.actorId,
+      };
+      return {
+        invoice: recordPayment(invoice, act, input.amount),
+        action: 'invoice.payment',
+        writes: [context.payments.createWrite(tenantId, payment)],
+      };
+    },
+  );
+}
+
+export async function listInvoicePayments(context: ServiceContext, principal: Principal, invoiceId: string) {
+  const client = context.clients.forTenant(principal.tenantId);
+  const invoice = await context.invoices.get(client, principal.tenantId, invoiceId);
+  if (!invoice) throw new NotFoundError('No invoice with this id.');
+  return context.payments.listForInvoice(client, principal.tenantId, invoiceId);
 }

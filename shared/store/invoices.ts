@@ -1,20 +1,32 @@
-/** Invoice items in the tenant's data table. Keys carry ids only, never personal data. */
+/**
+ * Invoice items in the tenant's data table. Keys and index attributes carry ids and
+ * states only, never personal or banking data (ENC-3): the status index (gsi1) and the
+ * counterparty index (gsi2) both sort by invoice id, which is creation-time ordered.
+ */
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
+  type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { Invoice } from '#shared/domain/invoices';
+import type { Invoice, InvoiceStatus } from '#shared/domain/invoices';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
 import { tableName } from './tables';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+export interface InvoiceFilter {
+  readonly status?: InvoiceStatus;
+  readonly counterpartyId?: string;
+  /** Inclusive sort-key bounds derived from a creation-date range. */
+  readonly idRange?: { readonly from: string; readonly to: string };
+}
+
 export interface InvoicePage {
   readonly items: Invoice[];
-  /** Sort key of the last item read, when more may follow. */
-  readonly lastKey: string | undefined;
+  /** Key of the last item read, when more may follow. */
+  readonly lastKey: Record<string, string> | undefined;
 }
 
 export class InvoiceStore {
@@ -24,12 +36,39 @@ export class InvoiceStore {
     this.#table = tableName(stage, 'data');
   }
 
+  #item(tenantId: string, invoice: Invoice) {
+    const prefix = tenantPrefix(tenantId);
+    return {
+      pk: `${prefix}invoice`,
+      sk: invoice.id,
+      gsi1pk: `${prefix}invoice-status#${invoice.status}`,
+      gsi1sk: invoice.id,
+      ...(invoice.counterpartyId === undefined
+        ? {}
+        : { gsi2pk: `${prefix}invoice-counterparty#${invoice.counterpartyId}`, gsi2sk: invoice.id }),
+      status: invoice.status,
+      invoice,
+    };
+  }
+
   createWrite(tenantId: string, invoice: Invoice): TransactItem {
     return {
       Put: {
         TableName: this.#table,
-        Item: { pk: partition(tenantId), sk: invoice.id, invoice },
+        Item: this.#item(tenantId, invoice),
         ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  /** Replaces the invoice if it is still at `expectedVersion` (no lost update). */
+  replaceWrite(tenantId: string, invoice: Invoice, expectedVersion: number): TransactItem {
+    return {
+      Put: {
+        TableName: this.#table,
+        Item: this.#item(tenantId, invoice),
+        ConditionExpression: 'invoice.version = :expected',
+        ExpressionAttributeValues: { ':expected': expectedVersion },
       },
     };
   }
@@ -38,39 +77,83 @@ export class InvoiceStore {
     const result = await client.send(
       new GetCommand({
         TableName: this.#table,
-        Key: { pk: partition(tenantId), sk: id },
+        Key: { pk: `${tenantPrefix(tenantId)}invoice`, sk: id },
         ConsistentRead: true,
       }),
     );
     return result.Item?.invoice as Invoice | undefined;
   }
 
-  /** Newest first: invoice ids are time-ordered. */
+  /** The last number of the tenant's gap-free invoice sequence (0 before the first). */
+  async currentSequence(client: DynamoDBDocumentClient, tenantId: string): Promise<number> {
+    const result = await client.send(
+      new GetCommand({ TableName: this.#table, Key: sequenceKey(tenantId), ConsistentRead: true }),
+    );
+    return Number(result.Item?.value ?? 0);
+  }
+
+  /** Moves the sequence from `current` to `current + 1`, failing if another issue took it first. */
+  nextSequenceWrite(tenantId: string, current: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.#table,
+        Key: sequenceKey(tenantId),
+        UpdateExpression: 'SET #value = :next',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ...(current === 0
+          ? {
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ExpressionAttributeValues: { ':next': 1 },
+            }
+          : {
+              ConditionExpression: '#value = :current',
+              ExpressionAttributeValues: { ':next': current + 1, ':current': current },
+            }),
+      },
+    };
+  }
+
+  /** Newest first, filtered by status, counterparty and creation-date range. */
   async list(
     client: DynamoDBDocumentClient,
     tenantId: string,
+    filter: InvoiceFilter,
     limit: number,
-    after: string | undefined,
+    after: Record<string, string> | undefined,
   ): Promise<InvoicePage> {
-    const pk = partition(tenantId);
-    const result = await client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(after === undefined ? {} : { ExclusiveStartKey: { pk, sk: after } }),
-      }),
-    );
-    const lastKey = result.LastEvaluatedKey?.sk;
+    const prefix = tenantPrefix(tenantId);
+    const [index, partitionKey, sortKey, partition] =
+      filter.counterpartyId !== undefined
+        ? ['gsi2', 'gsi2pk', 'gsi2sk', `${prefix}invoice-counterparty#${filter.counterpartyId}`]
+        : filter.status !== undefined
+          ? ['gsi1', 'gsi1pk', 'gsi1sk', `${prefix}invoice-status#${filter.status}`]
+          : [undefined, 'pk', 'sk', `${prefix}invoice`];
+    const input: QueryCommandInput = {
+      TableName: this.#table,
+      ...(index === undefined ? { ConsistentRead: true } : { IndexName: index }),
+      KeyConditionExpression: `${partitionKey} = :pk${filter.idRange ? ` AND ${sortKey} BETWEEN :from AND :to` : ''}`,
+      ExpressionAttributeValues: {
+        ':pk': partition,
+        ...(filter.idRange ? { ':from': filter.idRange.from, ':to': filter.idRange.to } : {}),
+        ...(filter.counterpartyId !== undefined && filter.status !== undefined
+          ? { ':status': filter.status }
+          : {}),
+      },
+      ...(filter.counterpartyId !== undefined && filter.status !== undefined
+        ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+        : {}),
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(after === undefined ? {} : { ExclusiveStartKey: after }),
+    };
+    const result = await client.send(new QueryCommand(input));
     return {
       items: (result.Items ?? []).map((item) => item.invoice as Invoice),
-      lastKey: typeof lastKey === 'string' ? lastKey : undefined,
+      lastKey: result.LastEvaluatedKey as Record<string, string> | undefined,
     };
   }
 }
 
-function partition(tenantId: string): string {
-  return `${tenantPrefix(tenantId)}invoice`;
+function sequenceKey(tenantId: string): { pk: string; sk: string } {
+  return { pk: `${tenantPrefix(tenantId)}invoice-sequence`, sk: 'sequence' };
 }

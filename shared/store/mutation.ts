@@ -26,6 +26,11 @@ export interface MutationRequest {
   readonly entry: AuditEntry;
   readonly idempotency?: { readonly key: string; readonly record: IdempotencyRecord };
   readonly now: Date;
+  /**
+   * The error for a failed condition, given the indexes of the failed writes in
+   * `writes`; by default a ConflictError.
+   */
+  readonly conditionFailed?: (failedWrites: readonly number[]) => Error;
 }
 
 export type MutationResult =
@@ -79,8 +84,17 @@ export class MutationWriter {
           );
           if (replayed) return { kind: 'replayed', response: replayed };
         }
+        const failedWrites = reasons
+          .slice(0, request.writes.length)
+          .flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+        if (failedWrites.length > 0) {
+          throw (
+            request.conditionFailed?.(failedWrites) ??
+            new ConflictError('The resource changed or already exists; read it again and retry.')
+          );
+        }
         if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-          throw new ConflictError('The resource changed or already exists; read it again and retry.');
+          throw new ConflictError('The change collided with another one; retry it.');
         }
         // Only transaction conflicts are left: nothing was written, so trying again is safe.
         if (

@@ -42,7 +42,11 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: 'pk',
     sortKey: 'sk',
     scope: 'tenant',
-    indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', scope: 'tenant' }],
+    // gsi1: items by status; gsi2: items by counterparty. Keys hold ids and states only.
+    indexes: [
+      { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', scope: 'tenant' },
+      { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', scope: 'tenant' },
+    ],
     stream: false,
     appendOnly: false,
   },

@@ -29,6 +29,8 @@ export const invoiceTotals = z.strictObject({
   gross: z.number().int(),
 });
 
+const actAt = z.strictObject({ by: z.string(), at: z.string() });
+
 export const invoiceResponse = z.strictObject({
   id: itemId,
   status: invoiceStatus,
@@ -51,10 +53,60 @@ export const invoiceResponse = z.strictObject({
   version: z.number().int(),
   createdAt: z.string(),
   createdBy: z.string(),
+  updatedAt: z.string().optional(),
+  submittedAt: z.string().optional(),
+  submittedBy: z.string().optional(),
+  approvals: z.array(actAt),
+  rejection: z.strictObject({ by: z.string(), at: z.string(), reason: z.string() }).optional(),
+  number: z.string().optional(),
+  sequence: z.number().int().optional(),
+  issuedAt: z.string().optional(),
+  issuedBy: z.string().optional(),
+  paidAmount: z.number().int(),
+  voided: z.strictObject({ by: z.string(), at: z.string(), reason: z.string() }).optional(),
   auditEntryId: z.string().optional(),
 });
 
 export const invoiceListResponse = z.strictObject({
   items: z.array(invoiceResponse),
   nextCursor: z.string().optional(),
+});
+
+export const invoiceListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(4096).optional(),
+  status: invoiceStatus.optional(),
+  counterpartyId: itemId.optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+});
+
+/** Transitions that need no input take an optional comment (or no body at all). */
+export const transitionBody = z.strictObject({ comment: text(1, 500).optional() }).optional();
+
+export const reasonBody = z.strictObject({ reason: text(1, 500) });
+
+export const paymentBody = z.strictObject({
+  amount: minorUnits.min(1),
+  receivedOn: isoDate,
+  reference: text(1, 140).optional(),
+});
+
+export const paymentResponse = z.strictObject({
+  id: itemId,
+  invoiceId: itemId,
+  amount: z.number().int(),
+  currency: currencyCode,
+  receivedOn: isoDate,
+  reference: z.string().optional(),
+  recordedAt: z.string(),
+  recordedBy: z.string(),
+});
+
+export const paymentListResponse = z.strictObject({ items: z.array(paymentResponse) });
+
+export const recordPaymentResponse = paymentResponse.extend({
+  invoiceStatus: invoiceStatus,
+  paidAmount: z.number().int(),
+  auditEntryId: z.string(),
 });

@@ -172,11 +172,13 @@ describe('[VUL-1] public routes', () => {
 describe('[API-4] CORS on responses', () => {
   it('names a configured origin and stays silent for others, errors included', async () => {
     const { createRouteGroupHandler } = await import('#shared/http/route-handler');
-    const handler = createRouteGroupHandler(
-      'public',
-      { getHealth: async () => ({ body: { status: 'ok' } }), getSecurityTxt: async () => ({ text: '' }) },
-      ['https://app.example'],
+    const { routes } = await import('#shared/http/routes');
+    const operations = Object.fromEntries(
+      routes
+        .filter((route) => route.group === 'public')
+        .map((route) => [route.id, async () => ({ body: {} })]),
     );
+    const handler = createRouteGroupHandler('public', operations, ['https://app.example']);
     const allowed = await handler(
       proxyEvent({ method: 'GET', resource: '/health', headers: { Origin: 'https://app.example' } }),
       lambdaContext(),

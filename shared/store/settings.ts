@@ -1,0 +1,63 @@
+/** Tenant settings: one item per tenant, versioned for If-Match updates. */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { defaultSettings, type TenantSettings } from '#shared/domain/settings';
+import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { tableName } from './tables';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export class SettingsStore {
+  readonly #table: string;
+
+  constructor(stage: string) {
+    this.#table = tableName(stage, 'data');
+  }
+
+  /** The tenant's settings, or the defaults (version 0) when never saved. */
+  async get(client: DynamoDBDocumentClient, tenantId: string): Promise<TenantSettings> {
+    const result = await client.send(
+      new GetCommand({ TableName: this.#table, Key: key(tenantId), ConsistentRead: true }),
+    );
+    return (result.Item?.settings as TenantSettings | undefined) ?? defaultSettings;
+  }
+
+  /** Replaces the settings if they are still at `expectedVersion`. */
+  saveWrite(tenantId: string, settings: TenantSettings, expectedVersion: number): TransactItem {
+    return {
+      Put: {
+        TableName: this.#table,
+        Item: { ...key(tenantId), settings },
+        ...(expectedVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: 'settings.version = :expected',
+              ExpressionAttributeValues: { ':expected': expectedVersion },
+            }),
+      },
+    };
+  }
+
+  /** A condition that the settings are still at `version` (used when a decision depended on them). */
+  unchangedCheck(tenantId: string, version: number): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.#table,
+        Key: key(tenantId),
+        ...(version === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: 'settings.version = :expected',
+              ExpressionAttributeValues: { ':expected': version },
+            }),
+      },
+    };
+  }
+}
+
+function key(tenantId: string): { pk: string; sk: string } {
+  return { pk: `${tenantPrefix(tenantId)}settings`, sk: 'settings' };
+}
