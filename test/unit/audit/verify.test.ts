@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleEntry } from '#shared/audit/bundle';
-import { AuditVerificationError, type VerifyBundleOptions, verifyBundle } from '#shared/audit/verify';
+import {
+  AuditVerificationError,
+  parseTrustedKeys,
+  trustedCheckpointNote,
+  VerifierInputError,
+  type VerifyBundleOptions,
+  verifyBundle,
+} from '#shared/audit/verify';
 import type { LocalCheckpointSigner } from '#shared/crypto/signing';
 import {
   auditEntry,
@@ -328,5 +335,35 @@ describe('[AUD-3] the bundle verifier on generated logs', () => {
       });
       expect(result.consistencyProofs).toBe(sizes.length);
     }
+  });
+});
+
+describe('[AUD-3] verifier inputs', () => {
+  it('takes the key set and the kept checkpoint as saved from the API, or bare', async () => {
+    const keys = log.header.keys;
+    expect(parseTrustedKeys(JSON.stringify({ keys }))).toEqual(keys);
+    expect(parseTrustedKeys(JSON.stringify(keys))).toEqual(keys);
+    const note = log.header.checkpoints[1]?.note as string;
+    expect(trustedCheckpointNote(note)).toBe(note);
+    expect(trustedCheckpointNote(JSON.stringify({ size: 37, root: 'x', note, signedAt: 'now' }))).toBe(note);
+    const path = await writeBundleFile(nextFile(), log);
+    const result = await verifyBundle(path, {
+      keys,
+      trustedCheckpoint: JSON.stringify({ size: 37, note }),
+    });
+    expect(result.trustedCheckpoint?.size).toBe(37);
+  });
+
+  it('refuses unusable inputs as input errors, not as verdicts', async () => {
+    expect(() => parseTrustedKeys('not json')).toThrow(VerifierInputError);
+    expect(() => parseTrustedKeys('[]')).toThrow(/lists no key/);
+    expect(() => parseTrustedKeys(JSON.stringify([{ ...log.header.keys[0], keyId: 'ffffffff' }]))).toThrow(
+      VerifierInputError,
+    );
+    expect(() => trustedCheckpointNote('{"size": 3}')).toThrow(VerifierInputError);
+    const path = await writeBundleFile(nextFile(), log);
+    await expect(verifyBundle(path, { trustedCheckpoint: 'just text\n' })).rejects.toThrow(
+      VerifierInputError,
+    );
   });
 });
