@@ -10,6 +10,7 @@ import { invoiceRoutes } from './routes/invoices';
 import { publicRoutes } from './routes/public';
 
 import { settingsRoutes } from './routes/settings';
+
 export type { HttpMethod, PrincipalKind, RouteDefinition, RouteGroup } from './route-definition';
 
 export const routes: readonly RouteDefinition[] = [
