@@ -1,7 +1,9 @@
-/** Public routes: liveness and the RFC 9116 security.txt (VUL-1). */
+/** Public routes: liveness, the RFC 9116 security.txt (VUL-1) and the OpenAPI document. */
 import { securityTxt } from '#shared/config/product';
 import { loadRuntimeConfig } from '#shared/config/runtime';
+import { buildOpenApiDocument } from '#shared/http/openapi';
 import { createRouteGroupHandler } from '#shared/http/route-handler';
+import { routes } from '#shared/http/routes';
 
 const config = loadRuntimeConfig();
 if (!Number.isFinite(Date.parse(config.securityTxtExpires))) {
@@ -20,7 +22,11 @@ const securityTxtBody = [
   '',
 ].join('\n');
 
+// Generated from the route table once per cold start; every request gets the same bytes.
+const openApiDocument = JSON.stringify(buildOpenApiDocument(routes));
+
 export const handler = createRouteGroupHandler('public', {
   getHealth: async () => ({ body: { status: 'ok' } }),
   getSecurityTxt: async () => ({ text: securityTxtBody }),
+  getOpenApiDocument: async () => ({ text: openApiDocument }),
 });

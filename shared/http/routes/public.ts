@@ -1,6 +1,14 @@
-/** Public routes: liveness and RFC 9116 security.txt (VUL-1). */
+/** Public routes: liveness, RFC 9116 security.txt (VUL-1) and the OpenAPI document. */
+import { z } from 'zod';
 import type { RouteDefinition } from '../route-definition';
 import { healthResponse } from '../schemas/common';
+
+/** The outline of the OpenAPI 3.1 document; shared/http/openapi.ts builds it from this table. */
+const openApiDocumentResponse = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
 
 export const publicRoutes: readonly RouteDefinition[] = [
   {
@@ -24,5 +32,17 @@ export const publicRoutes: readonly RouteDefinition[] = [
     principals: ['public'],
     successStatus: 200,
     responseContentType: 'text/plain; charset=utf-8',
+  },
+  {
+    id: 'getOpenApiDocument',
+    method: 'GET',
+    path: '/openapi.json',
+    group: 'public',
+    summary: 'This API described in OpenAPI 3.1, generated from the route table.',
+    permission: 'public',
+    principals: ['public'],
+    response: openApiDocumentResponse,
+    successStatus: 200,
+    responseContentType: 'application/json',
   },
 ];
