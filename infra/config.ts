@@ -32,6 +32,16 @@ export interface StageConfig {
   readonly wafRateLimitPerIp: number;
   /** Verified SES sender address for Cognito mail and email OTP (AUTH-3); unset disables email OTP. */
   readonly sesFromEmail: string | undefined;
+  /**
+   * Audit checkpoint signing key versions, current first (AUD-3, ENC-2). Each version is its
+   * own asymmetric KMS key created by the stack; rotation prepends a new version and keeps
+   * the old ones published for verifiers (docs/runbooks/audit-signing-key-rotation.md).
+   */
+  readonly auditSigningKeyVersions: readonly number[];
+  /** Days every audit archive object stays locked in compliance mode (AUD-2, LOG-2). */
+  readonly auditArchiveRetentionDays: number;
+  /** Email addresses subscribed to the incident topic (INC-1); none means subscribe by hand. */
+  readonly incidentEmails: readonly string[];
 }
 
 export interface StrongroomConfig {
@@ -47,7 +57,14 @@ const stageDefaults: Omit<StageConfig, 'name'> = {
   throttlingBurstLimit: 100,
   wafRateLimitPerIp: 1000,
   sesFromEmail: undefined,
+  auditSigningKeyVersions: [1],
+  // Financial records are kept ten years by default (DAT-4); a stage may say less, e.g. dev.
+  auditArchiveRetentionDays: 3650,
+  incidentEmails: [],
 };
+
+/** S3 Object Lock accepts default retention periods of 1 to 36,500 days. */
+const maxArchiveRetentionDays = 36_500;
 
 /** Reads a context value; the CLI passes `-c` values as strings, cdk.json as JSON. */
 export type ContextReader = (key: string) => unknown;
@@ -107,6 +124,35 @@ function stageConfig(name: string, raw: unknown): StageConfig {
   ) {
     throw new Error(`${key}.sesFromEmail must be an email address, got ${show(sesFromEmail)}`);
   }
+  const signingVersions = values.auditSigningKeyVersions ?? stageDefaults.auditSigningKeyVersions;
+  if (
+    !Array.isArray(signingVersions) ||
+    signingVersions.length === 0 ||
+    !signingVersions.every((version) => Number.isInteger(version) && version >= 1 && version <= 999) ||
+    new Set(signingVersions).size !== signingVersions.length
+  ) {
+    throw new Error(
+      `${key}.auditSigningKeyVersions must be a non-empty list of distinct versions 1 to 999, current first, got ${show(signingVersions)}`,
+    );
+  }
+  const incidentEmails = values.incidentEmails ?? stageDefaults.incidentEmails;
+  if (
+    !Array.isArray(incidentEmails) ||
+    !incidentEmails.every((email) => typeof email === 'string' && /^[^@\s]+@[^@\s]+$/.test(email))
+  ) {
+    throw new Error(`${key}.incidentEmails must be a list of email addresses, got ${show(incidentEmails)}`);
+  }
+  const retention = values.auditArchiveRetentionDays ?? stageDefaults.auditArchiveRetentionDays;
+  if (
+    typeof retention !== 'number' ||
+    !Number.isInteger(retention) ||
+    retention < 1 ||
+    retention > maxArchiveRetentionDays
+  ) {
+    throw new Error(
+      `${key}.auditArchiveRetentionDays must be an integer of 1 to ${maxArchiveRetentionDays}, got ${show(retention)}`,
+    );
+  }
   return {
     name,
     allowedOrigins: origins,
@@ -115,6 +161,9 @@ function stageConfig(name: string, raw: unknown): StageConfig {
     // WAF rate-based rules accept 10 to 2,000,000,000 requests per evaluation window.
     wafRateLimitPerIp: positiveNumber(key, 'wafRateLimitPerIp', values.wafRateLimitPerIp, 10),
     sesFromEmail,
+    auditSigningKeyVersions: signingVersions as number[],
+    auditArchiveRetentionDays: retention,
+    incidentEmails: incidentEmails as string[],
   };
 }
 

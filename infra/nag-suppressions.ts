@@ -5,7 +5,7 @@
  * (`AwsSolutions::`), so the validation report lists them as suppressed, with their reason,
  * and the templates carry them as `cdk_nag` metadata for reviewers.
  */
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { routes } from '#shared/http/routes';
 import type { AccountStack } from './stacks/account-stack';
@@ -39,7 +39,17 @@ export const reasons = {
     "Access log groups of every stage live under /strongroom/<stage>/; the account-wide role cannot name stages that do not exist yet, so it gets the project's prefix.",
   describeLogGroups:
     'API Gateway checks for log groups with DescribeLogGroups, which IAM authorizes only on log-group:* of the account and region; it reveals names, not log data.',
+  archivePrefix:
+    'The audit stream consumer archives objects whose keys are known only at run time (tenants/<tenant>/entries|leaves|checkpoints/...); the grant is PutObject and GetObject under tenants/ of the one archive bucket, puts are conditional (If-None-Match) and Object Lock in compliance mode keeps every version.',
+  streamFailureQueue:
+    "This queue is the audit stream's on-failure destination: Lambda sends it the position of a batch given up after its retries, for an operator to replay. Nothing consumes it automatically, so a second dead-letter queue behind it would never receive anything; its depth raises an alarm on the incident topic.",
 } as const;
+
+/** The logical id of a resource, as cdk-nag prints it in a finding's `<id.Arn>` reference. */
+function logicalIdOf(element: CfnElement): string {
+  const stack = Stack.of(element);
+  return stack.resolve(stack.getLogicalId(element)) as string;
+}
 
 export function acknowledge(scope: IConstruct, ...acknowledgements: readonly NagAcknowledgement[]): void {
   for (const { rule, reason } of acknowledgements) {
@@ -62,9 +72,19 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
   );
 
   for (const platform of targets.platforms) {
-    for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction]) {
+    const jobs = [platform.checkpointSigner.function, platform.auditStream.function];
+    for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction, ...jobs]) {
       acknowledge(fn.tracingPolicy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.xrayWildcard });
     }
+    const archiveBucket = logicalIdOf(platform.archive.bucket.node.defaultChild as CfnElement);
+    acknowledge(platform.auditStream.function.role, {
+      rule: `AwsSolutions-IAM5[Resource::<${archiveBucket}.Arn>/tenants/*]`,
+      reason: reasons.archivePrefix,
+    });
+    acknowledge(platform.auditStream.deadLetters, {
+      rule: 'AwsSolutions-SQS3',
+      reason: reasons.streamFailureQueue,
+    });
     for (const route of routes) {
       const method = platform.api.methods.get(route.id);
       if (method === undefined) throw new Error(`route ${route.id} has no method in ${platform.stackName}`);

@@ -119,6 +119,14 @@ export class DataTables extends Construct {
     return this.grantOnTable(grantee, tableId, [...itemReadActions], indexNames, 'read');
   }
 
+  /**
+   * Scan of a whole table, for a cross-tenant job's own role only (AZ-3): tenant sessions and
+   * request handlers never get it. The table key is granted for reading, through DynamoDB.
+   */
+  grantCrossTenantScan(grantee: iam.IGrantable, tableId: TableId): iam.Grant {
+    return this.grantOnTable(grantee, tableId, ['dynamodb:Scan'], [], 'read');
+  }
+
   /** Resources of a table and the named indexes, by exact ARN (no `index/*`). */
   resourceArns(tableId: TableId, indexNames: readonly string[]): string[] {
     const definition = this.definitions[tableId];

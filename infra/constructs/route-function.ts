@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { EncryptedLogGroup } from './encrypted-log-group';
+import { EncryptedLogGroup, type LogClass } from './encrypted-log-group';
 
 /** The Lambda runtime of every Strongroom function. */
 export const functionRuntime = lambda.Runtime.NODEJS_24_X;
@@ -41,10 +41,15 @@ export interface RouteFunctionProps {
    * @default 1024
    */
   readonly memorySize?: number;
+  /**
+   * Retention class of the function's logs (LOG-2); jobs that watch the audit log write security logs.
+   * @default 'application'
+   */
+  readonly logClass?: LogClass;
 }
 
 /**
- * One Lambda function for a route group or the authorizer: nodejs24.x on ARM64, bundled
+ * One Lambda function for a route group, the authorizer or a job: nodejs24.x on ARM64, bundled
  * locally by esbuild as minified ESM with source maps, its own role that holds nothing
  * but its log stream (INF-2), its own KMS-encrypted log group with retention (LOG-2),
  * and environment variables encrypted under a customer-managed key (ENC-2).
@@ -85,7 +90,7 @@ export class RouteFunction extends Construct {
     });
     this.logGroup = new EncryptedLogGroup(this, 'Logs', {
       logGroupName: `/strongroom/${props.stage}/functions/${props.name}`,
-      logClass: 'application',
+      logClass: props.logClass ?? 'application',
       encryptionKey: props.logKey,
     });
 

@@ -60,6 +60,12 @@ export interface StrongroomKeyProps {
    * @default false
    */
   readonly allowCloudWatchLogs?: boolean;
+  /**
+   * Whether CloudWatch alarms of this account and region may use the key, to publish
+   * notifications to a topic encrypted with it (INC-1).
+   * @default false
+   */
+  readonly allowCloudWatchAlarms?: boolean;
 }
 
 /**
@@ -87,9 +93,13 @@ export class StrongroomKey extends Construct {
         );
       }
     }
-    if (viaServices.length === 0 && props.allowCloudWatchLogs !== true) {
+    if (
+      viaServices.length === 0 &&
+      props.allowCloudWatchLogs !== true &&
+      props.allowCloudWatchAlarms !== true
+    ) {
       throw new Error(
-        `strongroom key ${JSON.stringify(props.purpose)} has no user: give viaServices or allowCloudWatchLogs`,
+        `strongroom key ${JSON.stringify(props.purpose)} has no user: give viaServices, allowCloudWatchLogs or allowCloudWatchAlarms`,
       );
     }
 
@@ -135,6 +145,22 @@ export class StrongroomKey extends Construct {
             ArnLike: {
               'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*`,
             },
+          },
+        }),
+      );
+    }
+
+    if (props.allowCloudWatchAlarms === true) {
+      // SNS asks KMS on the alarm's behalf; the conditions keep other accounts' alarms out.
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsOfThisAccountAndRegion',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': account },
+            ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
           },
         }),
       );

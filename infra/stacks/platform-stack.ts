@@ -4,8 +4,14 @@ import { maxRequestBodyBytes, securityTxtExpiry } from '#shared/config/product';
 import { authorizerModule, handlerModule, type RouteGroup, routeGroups } from '#shared/http/routes';
 import type { TableId } from '#shared/store/tables';
 import type { StageConfig } from '../config';
+import { ApiAlarms } from '../constructs/api-alarms';
 import { ApiFirewall } from '../constructs/api-firewall';
+import { AuditArchiveBucket } from '../constructs/audit-archive-bucket';
+import { AuditSigningKeys } from '../constructs/audit-signing-keys';
+import { AuditStreamConsumer } from '../constructs/audit-stream-consumer';
+import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
 import { DataTables } from '../constructs/data-tables';
+import { IncidentTopic } from '../constructs/incident-topic';
 import { RouteFunction } from '../constructs/route-function';
 import { StrongroomApi } from '../constructs/strongroom-api';
 import { StrongroomKey } from '../constructs/strongroom-key';
@@ -30,6 +36,12 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   settings: ['data', 'audit', 'auditHead', 'idempotency'],
 };
 
+/**
+ * Route groups that publish the audit signing keys (GET /audit/keys): they get
+ * AUDIT_SIGNING_KEYS and kms:GetPublicKey on every version, and nothing else of the keys.
+ */
+export const signingKeyReaderGroups: readonly RouteGroup[] = ['audit'];
+
 export interface PlatformStackProps extends StackProps {
   /** The stage this stack deploys; every key, table and log group is its own (INF-5). */
   readonly stageConfig: StageConfig;
@@ -44,7 +56,8 @@ export interface PlatformStackProps extends StackProps {
 
 /**
  * One stage of Strongroom in the primary EU region: keys, tables, user pool, functions,
- * the REST API and its web ACL.
+ * the REST API and its web ACL, the audit ledger's signer, stream consumer and archive,
+ * and the security alarms with their incident topic.
  */
 export class PlatformStack extends Stack {
   readonly stageName: string;
@@ -58,6 +71,14 @@ export class PlatformStack extends Stack {
   readonly tenantAccess: TenantAccessRole;
   readonly api: StrongroomApi;
   readonly firewall: ApiFirewall;
+  readonly messagingKey: StrongroomKey;
+  readonly archiveKey: StrongroomKey;
+  readonly signingKeys: AuditSigningKeys;
+  readonly incidents: IncidentTopic;
+  readonly archive: AuditArchiveBucket;
+  readonly checkpointSigner: CheckpointSignerJob;
+  readonly auditStream: AuditStreamConsumer;
+  readonly apiAlarms: ApiAlarms;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -75,6 +96,27 @@ export class PlatformStack extends Stack {
       stage,
       purpose: 'function-environment',
       viaServices: ['lambda'],
+    });
+    // Queues and the incident topic; CloudWatch alarms publish through it (INC-1).
+    this.messagingKey = new StrongroomKey(this, 'MessagingKey', {
+      stage,
+      purpose: 'messaging',
+      viaServices: ['sqs', 'sns'],
+      allowCloudWatchAlarms: true,
+    });
+    this.archiveKey = new StrongroomKey(this, 'AuditArchiveKey', {
+      stage,
+      purpose: 'audit-archive',
+      viaServices: ['s3'],
+    });
+    this.signingKeys = new AuditSigningKeys(this, 'AuditSigningKeys', {
+      stage,
+      versions: props.stageConfig.auditSigningKeyVersions,
+    });
+    this.incidents = new IncidentTopic(this, 'Incidents', {
+      stage,
+      encryptionKey: this.messagingKey.key,
+      emails: props.stageConfig.incidentEmails,
     });
 
     this.dataTables = new DataTables(this, 'Tables', { stage, encryptionKey: this.tableKey.key });
@@ -98,8 +140,12 @@ export class PlatformStack extends Stack {
 
     const routeFunctions = {} as Record<RouteGroup, RouteFunction>;
     for (const group of routeGroups) {
+      const publishesKeys = signingKeyReaderGroups.includes(group);
       routeFunctions[group] = new RouteFunction(this, `Route-${group}`, {
         ...functionProps,
+        environment: publishesKeys
+          ? { ...environment, AUDIT_SIGNING_KEYS: this.signingKeys.environmentValue }
+          : environment,
         name: group,
         entry: handlerModule(group),
         description: `Strongroom ${stage}: ${group} routes`,
@@ -123,6 +169,8 @@ export class PlatformStack extends Stack {
       }
       if (tableIds.length > 0) sessionRoles.push(routeFunctions[group].role);
     }
+    for (const group of signingKeyReaderGroups)
+      this.signingKeys.grantPublicKeyRead(routeFunctions[group].role);
     this.tenantAccess = new TenantAccessRole(this, 'TenantAccess', {
       dataTables: this.dataTables,
       sessionRoles,
@@ -148,9 +196,38 @@ export class PlatformStack extends Stack {
       logKey: this.logKey.key,
     });
 
+    this.apiAlarms = new ApiAlarms(this, 'ApiAlarms', {
+      stage,
+      restApi: this.api.restApi,
+      accessLogGroup: this.api.accessLogs.logGroup,
+      incidents: this.incidents,
+    });
+
+    // The audit ledger's jobs (AUD-2, AUD-3, AUD-5): cross-tenant, each with a role of its own.
+    this.archive = new AuditArchiveBucket(this, 'AuditArchive', {
+      stage,
+      retentionDays: props.stageConfig.auditArchiveRetentionDays,
+      encryptionKey: this.archiveKey.key,
+    });
+    this.checkpointSigner = new CheckpointSignerJob(this, 'CheckpointSigner', {
+      ...functionProps,
+      dataTables: this.dataTables,
+      signingKeys: this.signingKeys,
+      incidents: this.incidents,
+    });
+    this.auditStream = new AuditStreamConsumer(this, 'AuditStream', {
+      ...functionProps,
+      queueKey: this.messagingKey.key,
+      dataTables: this.dataTables,
+      archive: this.archive,
+      incidents: this.incidents,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.users.client.userPoolClientId });
     new CfnOutput(this, 'TenantAccessRoleArn', { value: this.tenantAccess.role.roleArn });
+    new CfnOutput(this, 'AuditArchiveBucketName', { value: this.archive.bucket.bucketName });
+    new CfnOutput(this, 'IncidentTopicArn', { value: this.incidents.topic.topicArn });
   }
 }

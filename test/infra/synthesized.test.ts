@@ -62,6 +62,15 @@ function referencedId(value: unknown): string | undefined {
   return object?.['Fn::GetAtt']?.[0] ?? object?.Ref;
 }
 
+/** Functions that serve no route: the audit ledger's scheduled signer and stream consumer. */
+const jobFunctions = ['checkpoint-signer', 'audit-stream'] as const;
+
+/** Whether a key is asymmetric (a signing key), which KMS cannot rotate. */
+function isAsymmetric(key: { Properties: Record<string, unknown> }): boolean {
+  const spec = key.Properties.KeySpec;
+  return spec !== undefined && spec !== 'SYMMETRIC_DEFAULT';
+}
+
 function keyIdByAlias(template: Template, alias: string): string {
   const match = resourcesOf(template, 'AWS::KMS::Alias').find(
     ([, resource]) => resource.Properties.AliasName === alias,
@@ -102,6 +111,10 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
           `alias/strongroom/${stage}/function-environment`,
           `alias/strongroom/${stage}/logs`,
           `alias/strongroom/${stage}/tables`,
+          `alias/strongroom/${stage}/messaging`,
+          `alias/strongroom/${stage}/audit-archive`,
+          `alias/strongroom/${stage}/audit-signing`,
+          `alias/strongroom/${stage}/audit-signing/1`,
         ].sort(),
       );
       const names = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').map(
@@ -122,11 +135,16 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
 });
 
 describe('[ENC-2][ENC-4] customer-managed keys', () => {
-  it('rotates every key yearly, keeps it on stack deletion and waits 30 days before deleting it', () => {
+  it('rotates every symmetric key yearly, keeps every key on stack deletion and waits 30 days before deleting it', () => {
     for (const [name, template] of allTemplates()) {
       for (const [id, key] of resourcesOf(template, 'AWS::KMS::Key')) {
-        expect(key.Properties.EnableKeyRotation, `${name}/${id}`).toBe(true);
-        expect(key.Properties.RotationPeriodInDays, `${name}/${id}`).toBe(365);
+        if (isAsymmetric(key)) {
+          // KMS cannot rotate asymmetric keys: docs/runbooks/audit-signing-key-rotation.md is the procedure.
+          expect(key.Properties.EnableKeyRotation, `${name}/${id}`).not.toBe(true);
+        } else {
+          expect(key.Properties.EnableKeyRotation, `${name}/${id}`).toBe(true);
+          expect(key.Properties.RotationPeriodInDays, `${name}/${id}`).toBe(365);
+        }
         expect(key.Properties.PendingWindowInDays, `${name}/${id}`).toBe(30);
         expect(key.DeletionPolicy, `${name}/${id}`).toBe('Retain');
         expect(key.UpdateReplacePolicy, `${name}/${id}`).toBe('Retain');
@@ -153,15 +171,28 @@ describe('[ENC-2][ENC-4] customer-managed keys', () => {
             (action) => cryptoActions.includes(String(action)) || action === 'kms:CreateGrant',
           );
           if (!usesKey) continue;
-          // Use of the key is either through a named AWS service or by CloudWatch Logs for this account's groups.
+          // Use of the key is through a named AWS service, by CloudWatch Logs for this account's groups,
+          // or by CloudWatch alarms of this account publishing to an encrypted topic.
           const viaService = (statement.Condition?.StringEquals as Json | undefined)?.['kms:ViaService'];
           const logsContext = (statement.Condition?.ArnLike as Json | undefined)?.[
             'kms:EncryptionContext:aws:logs:arn'
           ];
-          expect(viaService ?? logsContext, `${name}/${id} ${json(statement)}`).toBeDefined();
+          const alarmsOfAccount =
+            json(statement.Principal).includes('cloudwatch.amazonaws.com') &&
+            (statement.Condition?.StringEquals as Json | undefined)?.['aws:SourceAccount'] !== undefined
+              ? statement
+              : undefined;
+          expect(
+            viaService ?? logsContext ?? alarmsOfAccount,
+            `${name}/${id} ${json(statement)}`,
+          ).toBeDefined();
         }
         const admin = statements.find((statement) => statement.Effect === 'Allow' && !statement.Condition);
-        expect(list(admin?.Action).sort()).toEqual([...keyAdministrationActions].sort());
+        // Rotation does not apply to asymmetric keys, so their administrators lack only those actions.
+        const administration = keyAdministrationActions.filter(
+          (action) => !isAsymmetric(key) || !/Rotat/.test(action),
+        );
+        expect(list(admin?.Action).sort()).toEqual([...administration].sort());
       }
     }
   });
@@ -259,7 +290,13 @@ describe('[ENC-2][LOG-2] log groups', () => {
     expect(retentionOf('/strongroom/prod/api-access')).toEqual([365]);
     expect(retentionOf('aws-waf-logs-strongroom-prod')).toEqual([1096]);
     // One application log group per route group and one for the authorizer.
-    expect(retentionOf(/\/strongroom\/prod\/functions\//)).toEqual(Array(routeGroups.length + 1).fill(180));
+    expect(retentionOf(/\/strongroom\/prod\/functions\/(?!checkpoint-signer|audit-stream)/)).toEqual(
+      Array(routeGroups.length + 1).fill(180),
+    );
+    // The audit ledger's jobs write security logs (mismatches, failed signing).
+    expect(retentionOf(/\/strongroom\/prod\/functions\/(checkpoint-signer|audit-stream)"/)).toEqual([
+      1096, 1096,
+    ]);
     expect(retentionOf(/API-Gateway-Execution-Logs_/)).toEqual([180]);
   });
 
@@ -308,13 +345,20 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     }
   });
 
-  it('never allows Scan, PartiQL or table administration', () => {
+  it('never allows PartiQL or table administration, and Scan only to the checkpoint signer on the head table', () => {
     for (const [name, template] of allTemplates()) {
+      const auditHead = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(([, table]) =>
+        String(table.Properties.TableName).endsWith('-auditHead'),
+      )?.[0];
       for (const { where, statement } of iamStatements(template)) {
         for (const action of list(statement.Action).map(String)) {
           expect(action, `${name}/${where}`).not.toMatch(
-            /^dynamodb:(Scan|PartiQL.*|ExecuteStatement|BatchExecuteStatement|ExecuteTransaction|DeleteTable|UpdateTable|CreateTable|Restore.*)$/,
+            /^dynamodb:(PartiQL.*|ExecuteStatement|BatchExecuteStatement|ExecuteTransaction|DeleteTable|UpdateTable|CreateTable|Restore.*)$/,
           );
+          if (action !== 'dynamodb:Scan') continue;
+          // A cross-tenant job's own role (AZ-3): the signer lists tenants' heads, nothing else.
+          expect(where, `${name}: Scan`).toMatch(/^CheckpointSignerFunctionRole/);
+          expect(list(statement.Resource).map(referencedId), `${name}/${where}`).toEqual([auditHead]);
         }
       }
     }
@@ -325,7 +369,7 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
       const roles = resourcesOf(platformOf(stage), 'AWS::Lambda::Function').map(([, fn]) =>
         referencedId(fn.Properties.Role),
       );
-      expect(roles.length).toBe(routeGroups.length + 1);
+      expect(roles.length).toBe(routeGroups.length + 1 + jobFunctions.length);
       expect(new Set(roles).size).toBe(roles.length);
     }
   });
@@ -339,6 +383,18 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     let checked = 0;
     for (const { where, statement } of iamStatements(template)) {
       if (!json(statement.Resource).includes(`"${auditTable}"`)) continue;
+      // The stream consumer reads the table's change stream: records, never items.
+      if (json(statement.Resource).includes('"StreamArn"')) {
+        expect(list(statement.Resource).map(json), where).toEqual([
+          json({ 'Fn::GetAtt': [auditTable, 'StreamArn'] }),
+        ]);
+        for (const action of list(statement.Action).map(String)) {
+          expect(action, where).toMatch(
+            /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/,
+          );
+        }
+        continue;
+      }
       checked++;
       expect(list(statement.Action).sort(), where).toEqual([
         'dynamodb:GetItem',
@@ -616,7 +672,7 @@ describe('[ENC-2][VUL-1] functions', () => {
       const template = platformOf(stage);
       const functionKey = keyIdByAlias(template, `alias/strongroom/${stage}/function-environment`);
       const functions = resourcesOf(template, 'AWS::Lambda::Function');
-      expect(functions).toHaveLength(routeGroups.length + 1);
+      expect(functions).toHaveLength(routeGroups.length + 1 + jobFunctions.length);
       for (const [id, fn] of functions) {
         const props = fn.Properties as Json;
         expect(props.Runtime, id).toBe('nodejs24.x');
@@ -645,13 +701,13 @@ describe('[ENC-2][VUL-1] functions', () => {
     }
   });
 
-  it('bundles each route group and the authorizer from its handler module', () => {
+  it('bundles each route group, the authorizer and the audit jobs from their handler modules', () => {
     const template = platformOf('dev');
     const names = resourcesOf(template, 'AWS::Lambda::Function').map(
       ([, fn]) => (fn.Properties as Json).FunctionName,
     );
     expect(names.sort()).toEqual(
-      ['authorizer', ...routeGroups].map((group) => `strongroom-dev-${group}`).sort(),
+      ['authorizer', ...routeGroups, ...jobFunctions].map((group) => `strongroom-dev-${group}`).sort(),
     );
   });
 });
@@ -668,6 +724,341 @@ describe('[ENC-5][BAK-2] the DR vault', () => {
       expect((vault.Properties.LockConfiguration as Json).MinRetentionDays).toBe(35);
       expect(json(vault.Properties.AccessPolicy)).toContain('backup:DeleteRecoveryPoint');
       expect(json(template.toJSON())).toContain('backup.eu-west-1.amazonaws.com');
+    }
+  });
+});
+
+describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
+  it('creates an Ed25519 SIGN_VERIFY key per stage, kept on deletion with a 30-day window, under the audit-signing alias', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const keyId = keyIdByAlias(template, `alias/strongroom/${stage}/audit-signing`);
+      expect(keyIdByAlias(template, `alias/strongroom/${stage}/audit-signing/1`)).toBe(keyId);
+      const key = template.toJSON().Resources[keyId] as {
+        Properties: Json;
+        DeletionPolicy: string;
+        UpdateReplacePolicy: string;
+      };
+      expect(key.Properties).toMatchObject({
+        KeySpec: 'ECC_NIST_EDWARDS25519',
+        KeyUsage: 'SIGN_VERIFY',
+        PendingWindowInDays: 30,
+      });
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  it('lets only the signer sign and only the signer and the audit routes read the public key; admins do neither', () => {
+    const template = platformOf('dev');
+    const keyId = keyIdByAlias(template, 'alias/strongroom/dev/audit-signing');
+    const statements = (
+      (template.toJSON().Resources[keyId] as { Properties: Json }).Properties.KeyPolicy as {
+        Statement: Statement[];
+      }
+    ).Statement;
+    const roleOf = (prefix: string) =>
+      resourcesOf(template, 'AWS::IAM::Role').find(([id]) => id.startsWith(prefix))?.[0];
+    const signerRole = roleOf('CheckpointSignerFunctionRole');
+    const auditRouteRole = roleOf('RouteauditRole');
+    const principalsOf = (action: string) => {
+      const found = statements.filter((statement) => list(statement.Action).includes(action));
+      expect(found, action).toHaveLength(1);
+      const condition = found[0]?.Condition?.ArnEquals as Json;
+      return list(condition['aws:PrincipalArn']).map(referencedId).sort();
+    };
+    expect(principalsOf('kms:Sign')).toEqual([signerRole]);
+    expect(principalsOf('kms:GetPublicKey')).toEqual([signerRole, auditRouteRole].sort());
+    const admin = statements.find((statement) => !statement.Condition);
+    expect(list(admin?.Action)).not.toContain('kms:Sign');
+    expect(list(admin?.Action)).not.toContain('kms:GetPublicKey');
+
+    // The IAM side: Sign appears once in the whole stage, on the signer's role, on that key only.
+    const signing = iamStatements(template).filter(({ statement }) =>
+      list(statement.Action).includes('kms:Sign'),
+    );
+    expect(signing.map(({ where }) => where)).toEqual([
+      expect.stringMatching(/^CheckpointSignerFunctionRole/),
+    ]);
+    expect(list(signing[0]?.statement.Resource).map(referencedId)).toEqual([keyId]);
+    const publicKeyReaders = iamStatements(template)
+      .filter(({ statement }) => list(statement.Action).includes('kms:GetPublicKey'))
+      .map(({ where }) => where.replace(/DefaultPolicy.*$/, ''))
+      .sort();
+    expect(publicKeyReaders).toEqual(['CheckpointSignerFunctionRole', 'RouteauditRole']);
+  });
+
+  it('passes AUDIT_SIGNING_KEYS (current first, with signed-note key names) to the audit routes and the signer only', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const keyId = keyIdByAlias(template, `alias/strongroom/${stage}/audit-signing`);
+      const withKeys = resourcesOf(template, 'AWS::Lambda::Function')
+        .filter(([, fn]) => json(fn.Properties.Environment).includes('AUDIT_SIGNING_KEYS'))
+        .map(([, fn]) => {
+          const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
+          const value = json(variables.AUDIT_SIGNING_KEYS);
+          expect(value).toContain(`\\"keyName\\":\\"strongroom.dev/${stage}/audit-signing/1\\"`);
+          expect(value).toContain(`"Fn::GetAtt":["${keyId}","Arn"]`);
+          return fn.Properties.FunctionName;
+        });
+      expect(withKeys.sort()).toEqual([`strongroom-${stage}-audit`, `strongroom-${stage}-checkpoint-signer`]);
+    }
+  });
+});
+
+describe('[AUD-3][AUD-5] the scheduled checkpoint signer', () => {
+  it('runs every 5 minutes from an EventBridge rule', () => {
+    const template = platformOf('prod');
+    const signer = resourcesOf(template, 'AWS::Lambda::Function').find(
+      ([, fn]) => fn.Properties.FunctionName === 'strongroom-prod-checkpoint-signer',
+    )?.[0];
+    const [, rule] = onlyResourceOf(template, 'AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    const targets = rule.Properties.Targets as Json[];
+    expect(targets.map((target) => referencedId(target.Arn))).toEqual([signer]);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [signer, 'Arn'] },
+    });
+  });
+
+  it('lets the signer scan only the head table and reach the audit tables with item actions (no update or delete of entries)', () => {
+    const template = platformOf('dev');
+    const tableId = (id: string) =>
+      resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+        ([, table]) => table.Properties.TableName === tableName('dev', id as never),
+      )?.[0];
+    const statements = iamStatements(template).filter(({ where }) =>
+      where.startsWith('CheckpointSignerFunctionRole'),
+    );
+    const dynamo = statements.filter(({ statement }) =>
+      list(statement.Action).some((action) => String(action).startsWith('dynamodb:')),
+    );
+    const byTable = new Map(
+      dynamo.map(({ statement }) => [referencedId(list(statement.Resource)[0]), statement]),
+    );
+    expect([...byTable.keys()].sort()).toEqual([tableId('audit'), tableId('auditHead')].sort());
+    expect(list(byTable.get(tableId('audit'))?.Action).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    expect(list(byTable.get(tableId('auditHead'))?.Action)).toContain('dynamodb:Scan');
+  });
+
+  it('alarms on stale checkpoints, also when the signer stops reporting', () => {
+    const template = platformOf('prod');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'strongroom-prod-audit-checkpoints-stale',
+      Namespace: 'Strongroom/prod',
+      MetricName: 'OldestUnsignedEntryAgeSeconds',
+      Dimensions: [{ Name: 'service', Value: 'checkpoint-signer' }],
+      TreatMissingData: 'breaching',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+});
+
+describe('[AUD-2][ENC-1][ENC-2][INF-1][LOG-2] the audit archive', () => {
+  const archiveOf = (stage: string) => {
+    const template = platformOf(stage);
+    const found = resourcesOf(template, 'AWS::S3::Bucket').find(
+      ([, bucket]) => (bucket.Properties.ObjectLockEnabled as boolean | undefined) === true,
+    );
+    if (!found) throw new Error(`no object lock bucket in ${stage}`);
+    return { template, id: found[0], bucket: found[1] };
+  };
+
+  it('locks every object in compliance mode for the stage retention, versioned and kept on stack deletion', () => {
+    for (const stage of stageNames) {
+      const { bucket } = archiveOf(stage);
+      const days = s.config.stages.find((each) => each.name === stage)?.auditArchiveRetentionDays;
+      expect(days).toBe(stage === 'prod' ? 3650 : 1);
+      expect(bucket.Properties.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } },
+      });
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  it('encrypts with its own CMK, blocks all public access, refuses plain HTTP and logs access to a log bucket', () => {
+    for (const stage of stageNames) {
+      const { template, id, bucket } = archiveOf(stage);
+      const archiveKey = keyIdByAlias(template, `alias/strongroom/${stage}/audit-archive`);
+      const [rule] = (bucket.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: Json[] })
+        .ServerSideEncryptionConfiguration as [Json];
+      expect(rule.BucketKeyEnabled).toBe(true);
+      expect((rule.ServerSideEncryptionByDefault as Json).SSEAlgorithm).toBe('aws:kms');
+      expect(referencedId((rule.ServerSideEncryptionByDefault as Json).KMSMasterKeyID)).toBe(archiveKey);
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const logging = bucket.Properties.LoggingConfiguration as Json;
+      const logBucket = referencedId(logging.DestinationBucketName);
+      expect(logBucket).toBeDefined();
+      expect(logBucket).not.toBe(id);
+      const policy = resourcesOf(template, 'AWS::S3::BucketPolicy').find(
+        ([, each]) => referencedId(each.Properties.Bucket) === id,
+      )?.[1];
+      const statements =
+        (policy?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+      expect(
+        statements.some(
+          (statement) =>
+            statement.Effect === 'Deny' &&
+            json(statement.Condition) === json({ Bool: { 'aws:SecureTransport': 'false' } }),
+        ),
+      ).toBe(true);
+      expect(
+        statements.some(
+          (statement) =>
+            statement.Effect === 'Deny' && json(statement.Condition).includes('"s3:TlsVersion":1.2'),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it('lets only the stream consumer put and get objects under tenants/, with no delete, retention or listing', () => {
+    const { template, id } = archiveOf('dev');
+    const onArchive = iamStatements(template).filter(({ statement }) =>
+      json(statement.Resource).includes(`"${id}"`),
+    );
+    expect(onArchive.map(({ where }) => where)).toEqual([expect.stringMatching(/^AuditStreamFunctionRole/)]);
+    const statement = onArchive[0]?.statement;
+    expect(list(statement?.Action).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(json(statement?.Resource)).toContain('"/tenants/*"');
+  });
+});
+
+describe('[AUD-2] the audit stream consumer', () => {
+  it('reads the audit table stream with bisection, retries, partial batch responses and an encrypted failure queue', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const auditTable = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+        ([, table]) => table.Properties.TableName === tableName(stage, 'audit'),
+      )?.[0];
+      const consumer = resourcesOf(template, 'AWS::Lambda::Function').find(
+        ([, fn]) => fn.Properties.FunctionName === `strongroom-${stage}-audit-stream`,
+      )?.[0];
+      const [, mapping] = onlyResourceOf(template, 'AWS::Lambda::EventSourceMapping');
+      expect(mapping.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [auditTable, 'StreamArn'] },
+        FunctionName: { Ref: consumer },
+        StartingPosition: 'TRIM_HORIZON',
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ParallelizationFactor: 1,
+      });
+      const [queueId, queue] = onlyResourceOf(template, 'AWS::SQS::Queue');
+      expect(
+        referencedId(
+          (mapping.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
+            .Destination,
+        ),
+      ).toBe(queueId);
+      expect(referencedId(queue.Properties.KmsMasterKeyId)).toBe(
+        keyIdByAlias(template, `alias/strongroom/${stage}/messaging`),
+      );
+      const queuePolicy = resourcesOf(template, 'AWS::SQS::QueuePolicy')[0]?.[1];
+      expect(json(queuePolicy?.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+      const consumerFunction = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => id === consumer);
+      const env =
+        (consumerFunction?.[1].Properties.Environment as { Variables: Json } | undefined)?.Variables ?? {};
+      expect(referencedId(env.AUDIT_ARCHIVE_BUCKET)).toMatch(/^AuditArchiveBucket/);
+    }
+  });
+
+  it('gives the consumer what folding needs and nothing that changes an entry', () => {
+    const template = platformOf('dev');
+    const actions = iamStatements(template)
+      .filter(({ where }) => where.startsWith('AuditStreamFunctionRole'))
+      .flatMap(({ statement }) => list(statement.Action).map(String));
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:UpdateItem', 'sqs:SendMessage']),
+    );
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('[AUD-5][INC-1][ENC-2] security alarms and the incident topic', () => {
+  it('encrypts the incident topic with a CMK, refuses plain HTTP and lets only this account\u2019s alarms publish', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const [topicId, topic] = onlyResourceOf(template, 'AWS::SNS::Topic');
+      expect(topic.Properties.TopicName).toBe(`strongroom-${stage}-incidents`);
+      expect(referencedId(topic.Properties.KmsMasterKeyId)).toBe(
+        keyIdByAlias(template, `alias/strongroom/${stage}/messaging`),
+      );
+      const [, policy] = onlyResourceOf(template, 'AWS::SNS::TopicPolicy');
+      expect(list(policy.Properties.Topics).map(referencedId)).toEqual([topicId]);
+      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      expect(
+        statements.some(
+          (statement) => statement.Effect === 'Deny' && json(statement.Condition).includes('SecureTransport'),
+        ),
+      ).toBe(true);
+      const publish = statements.find((statement) =>
+        json(statement.Principal).includes('cloudwatch.amazonaws.com'),
+      );
+      expect(publish?.Condition).toMatchObject({ StringEquals: { 'aws:SourceAccount': '111122223333' } });
+    }
+  });
+
+  it('sends every security alarm to the incident topic', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const [topicId] = onlyResourceOf(template, 'AWS::SNS::Topic');
+      const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
+      const names = alarms.map(([, alarm]) => alarm.Properties.AlarmName).sort();
+      expect(names).toEqual(
+        [
+          'api-5xx',
+          'api-authentication-failures',
+          'api-authorization-denials',
+          'audit-archive-mismatch',
+          'audit-checkpoints-stale',
+          'audit-stream-dead-letters',
+          'audit-stream-errors',
+          'audit-stream-iterator-age',
+          'audit-table-mutations',
+        ].map((name) => `strongroom-${stage}-${name}`),
+      );
+      for (const [id, alarm] of alarms) {
+        expect(list(alarm.Properties.AlarmActions).map(referencedId), id).toEqual([topicId]);
+      }
+    }
+  });
+
+  it('watches 5xx from API Gateway, archive mismatches, and 401 and 403 spikes from the access log', () => {
+    const template = platformOf('prod');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'strongroom-prod-api-5xx',
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'strongroom-prod-audit-archive-mismatch',
+      Namespace: 'Strongroom/prod',
+      MetricName: 'ArchiveMismatch',
+      Dimensions: [{ Name: 'service', Value: 'audit-stream' }],
+      Threshold: 1,
+    });
+    const filters = resourcesOf(template, 'AWS::Logs::MetricFilter');
+    const patterns = filters.map(([, filter]) => filter.Properties.FilterPattern).sort();
+    expect(patterns).toEqual(['{ $.status = "401" }', '{ $.status = "403" }']);
+    for (const [, filter] of filters) {
+      expect(referencedId(filter.Properties.LogGroupName)).toMatch(/^ApiAccessLogs/);
     }
   });
 });
