@@ -62,14 +62,20 @@ export const handler = createRouteGroupHandler('counterparties', {
     // 428 before anything is read: an update must say which version it was made from.
     const ifMatch = ifMatchVersions(request.headers['if-match']);
     const { id } = request.params as { id: string };
-    const { counterparty, auditEntryId } = await updateCounterparty(context, {
+    const stored = await updateCounterparty(context, {
       principal: signedInPrincipal(request),
       id,
       ifMatch,
       body: request.body as CounterpartyBody,
       requestId: request.requestId,
+      idempotencyKey: request.idempotencyKey,
       agentReason: request.agentReason,
+      respond: (counterparty, auditEntryId) => ({
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/json', ETag: etagOf(counterparty.version) },
+        body: JSON.stringify({ ...counterparty, auditEntryId }),
+      }),
     });
-    return { body: { ...counterparty, auditEntryId }, headers: { ETag: etagOf(counterparty.version) } };
+    return { status: stored.statusCode, text: stored.body, headers: stored.headers };
   },
 });

@@ -14,12 +14,7 @@ import {
   newCounterparty,
   revisedCounterparty,
 } from '#shared/domain/counterparties';
-import {
-  ConflictError,
-  MalformedRequestError,
-  NotFoundError,
-  PreconditionFailedError,
-} from '#shared/domain/errors';
+import { MalformedRequestError, NotFoundError, PreconditionFailedError } from '#shared/domain/errors';
 import { newId } from '#shared/domain/ids';
 import { CounterpartyStore } from '#shared/store/counterparties';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
@@ -98,24 +93,33 @@ export interface UpdateCounterpartyCommand extends ChangeRequest {
   readonly id: string;
   /** The versions the request's If-Match names; the update applies only to one of them. */
   readonly ifMatch: readonly number[];
-}
-
-export interface UpdatedCounterparty {
-  readonly counterparty: Counterparty;
-  readonly auditEntryId: string;
+  readonly idempotencyKey: string | undefined;
+  /** Renders the response stored for replays, so a retry gets the same bytes. */
+  readonly respond: (counterparty: Counterparty, auditEntryId: string) => StoredResponse;
 }
 
 export async function updateCounterparty(
   context: CounterpartyContext,
   command: UpdateCounterpartyCommand,
-): Promise<UpdatedCounterparty> {
-  const { principal } = command;
+): Promise<StoredResponse> {
+  const { principal, idempotencyKey } = command;
   const client = context.clients.forTenant(principal.tenantId);
+  const fingerprint = requestFingerprint(principal.actorId, 'updateCounterparty', {
+    id: command.id,
+    ifMatch: command.ifMatch,
+    body: command.body,
+  });
+  // A retry of an update that already happened replays its answer, before If-Match is
+  // checked against the version the update itself moved.
+  if (idempotencyKey !== undefined) {
+    const replayed = await context.mutations.replay(client, principal.tenantId, idempotencyKey, fingerprint);
+    if (replayed) return replayed;
+  }
   const current = await getCounterparty(context, principal, command.id);
   if (!command.ifMatch.includes(current.version)) {
-    throw new PreconditionFailedError(
-      `The counterparty changed since you read it; it is now at version ${current.version}.`,
-    );
+    throw new PreconditionFailedError('The counterparty changed since you read it; read it again.', {
+      currentVersion: current.version,
+    });
   }
 
   const now = context.now();
@@ -129,21 +133,20 @@ export async function updateCounterparty(
     },
     now,
   );
-  try {
-    await context.mutations.commit(client, {
-      tenantId: principal.tenantId,
-      writes: [context.counterparties.updateWrite(principal.tenantId, counterparty, current.version)],
-      entry,
-      now,
-    });
-  } catch (error) {
-    // The only condition that can fail is the version: a concurrent update won.
-    if (error instanceof ConflictError) {
-      throw new PreconditionFailedError('The counterparty changed since you read it; read it again.');
-    }
-    throw error;
-  }
-  return { counterparty, auditEntryId: entry.id };
+  const response = command.respond(counterparty, entry.id);
+  const result = await context.mutations.commit(client, {
+    tenantId: principal.tenantId,
+    writes: [context.counterparties.updateWrite(principal.tenantId, counterparty, current.version)],
+    entry,
+    ...(idempotencyKey === undefined
+      ? {}
+      : { idempotency: { key: idempotencyKey, record: { fingerprint, response } } }),
+    now,
+    // The one business write is conditioned on the version: a concurrent update won.
+    conditionFailed: () =>
+      new PreconditionFailedError('The counterparty changed since you read it; read it again.'),
+  });
+  return result.kind === 'replayed' ? result.response : response;
 }
 
 export interface CounterpartyListPage {
@@ -151,40 +154,39 @@ export interface CounterpartyListPage {
   readonly nextCursor: string | undefined;
 }
 
-const cursorPattern = /^[A-Za-z0-9_-]{1,200}$/;
+export interface CounterpartyListQuery {
+  readonly limit: number;
+  readonly cursor: string | undefined;
+  readonly kind?: CounterpartyKind;
+}
 
 export async function listCounterparties(
   context: CounterpartyContext,
   principal: Principal,
-  options: { readonly limit: number; readonly cursor: string | undefined; readonly kind?: CounterpartyKind },
+  query: CounterpartyListQuery,
 ): Promise<CounterpartyListPage> {
-  const { kind } = options;
-  const page = await context.counterparties.list(
-    context.clients.forTenant(principal.tenantId),
-    principal.tenantId,
-    {
-      limit: options.limit,
-      after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
-      ...(kind === undefined
-        ? {}
-        : { accept: (counterparty: Counterparty) => matchesKind(counterparty, kind) }),
-    },
-  );
+  const { tenantId } = principal;
+  const { kind } = query;
+  // The cursor is authenticated and bound to the tenant and to this filter: it cannot be
+  // forged, nor replayed in another tenant or with another kind.
+  const scope = `listCounterparties\n${kind ?? ''}`;
+  const after =
+    query.cursor === undefined ? undefined : await context.cursors.decode(tenantId, scope, query.cursor);
+  if (after !== undefined && (typeof after !== 'string' || !counterpartyIdPattern.test(after))) {
+    throw new MalformedRequestError('The cursor is not valid for this list.');
+  }
+  const page = await context.counterparties.list(context.clients.forTenant(tenantId), tenantId, {
+    limit: query.limit,
+    after,
+    ...(kind === undefined
+      ? {}
+      : { accept: (counterparty: Counterparty) => matchesKind(counterparty, kind) }),
+  });
   return {
     items: page.items,
-    nextCursor: page.lastKey === undefined ? undefined : encodeCursor(page.lastKey),
+    nextCursor:
+      page.lastKey === undefined ? undefined : await context.cursors.encode(tenantId, scope, page.lastKey),
   };
 }
 
-// As for invoices: the cursor names a position inside the caller's own partition, which
-// is always rebuilt from the verified tenant, so it cannot reach another tenant.
-function encodeCursor(sortKey: string): string {
-  return Buffer.from(sortKey, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const sortKey = cursorPattern.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!/^cp_[0-9A-HJKMNP-TV-Z]{26}$/.test(sortKey))
-    throw new MalformedRequestError('The cursor is not valid.');
-  return sortKey;
-}
+const counterpartyIdPattern = /^cp_[0-9A-HJKMNP-TV-Z]{26}$/;

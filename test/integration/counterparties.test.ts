@@ -289,6 +289,30 @@ describe('[API-3][AZ-3] create, read, list and update a counterparty', () => {
     );
   });
 
+  it('binds cursors to the tenant and the filter: altered, moved or re-filtered cursors are refused', async () => {
+    for (let index = 0; index < 3; index++) await created({ ...supplier, kind: 'customer' });
+    const first = (await (await get(auditor, '/counterparties?kind=customer&limit=1')).json()) as {
+      nextCursor?: string;
+    };
+    const cursor = first.nextCursor ?? '';
+    expect(cursor).not.toBe('');
+    expect((await get(auditor, `/counterparties?kind=customer&limit=1&cursor=${cursor}`)).status).toBe(200);
+    // The first character's bits all count (the last one's may be padding).
+    const tampered = `${cursor.startsWith('A') ? 'B' : 'A'}${cursor.slice(1)}`;
+    for (const path of [
+      `/counterparties?kind=supplier&limit=1&cursor=${cursor}`,
+      `/counterparties?limit=1&cursor=${cursor}`,
+      `/counterparties?kind=customer&limit=1&cursor=${tampered}`,
+    ]) {
+      await expectProblem(await get(auditor, path), 400, 'malformed-request');
+    }
+    await expectProblem(
+      await get(otherTenantAccountant, `/counterparties?kind=customer&limit=1&cursor=${cursor}`),
+      400,
+      'malformed-request',
+    );
+  });
+
   it('hides a counterparty from another tenant: 404 on read and update, absent from its list', async () => {
     const counterparty = await created();
     const before = await tenantState('demo');
@@ -359,7 +383,21 @@ describe('[API-1] invalid counterparties get a 400 problem naming the field and 
   });
 });
 
-describe('[API-3] Idempotency-Key on POST /counterparties', () => {
+describe('[API-3] Idempotency-Key on POST and PUT /counterparties', () => {
+  it('replays an update retried with the same key instead of answering 412', async () => {
+    const counterparty = await created();
+    const headers = { 'if-match': '"v1"', 'idempotency-key': `cp-put-${crypto.randomUUID()}` };
+    const body = { ...supplier, name: 'Retried update' };
+    const first = await send(accountant, 'PUT', `/counterparties/${counterparty.id}`, body, headers);
+    expect(first.status).toBe(200);
+    const before = await tenantState('demo');
+    const retry = await send(accountant, 'PUT', `/counterparties/${counterparty.id}`, body, headers);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('etag')).toBe('"v2"');
+    expect(await retry.text()).toBe(await first.text());
+    expect(await tenantState('demo')).toEqual(before);
+  });
+
   it('replays the first response for a retry and refuses the key with another body (422)', async () => {
     const key = `cp-${crypto.randomUUID()}`;
     const first = await create(accountant, supplier, { 'idempotency-key': key });

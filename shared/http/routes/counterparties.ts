@@ -57,5 +57,6 @@ export const counterpartyRoutes: readonly RouteDefinition[] = [
     body: counterpartyBody,
     response: counterpartyResponse,
     successStatus: 200,
+    requiresIfMatch: true,
   },
 ];
