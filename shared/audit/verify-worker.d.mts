@@ -53,3 +53,11 @@ export interface BatchReply {
 export function processBatch(request: BatchRequest): BatchResult;
 
 export function entryIdOf(entryBytes: Uint8Array): string | undefined;
+
+/** Whether the 44 bytes at `textStart` are exactly the canonical padded base64 of the 32 bytes at `hashStart`. */
+export function recordedHashEquals(
+  text: Uint8Array,
+  textStart: number,
+  hashes: Uint8Array,
+  hashStart: number,
+): boolean;

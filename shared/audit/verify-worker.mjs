@@ -79,18 +79,16 @@ export function processBatch(request) {
     if (lineEnd <= entryStart || bytes[lineStart + hashTextLength] !== space) {
       return { segments, captured, problem: malformedLine(lineStart, lineEnd, position) };
     }
-    const recorded = bytes.latin1Slice(lineStart, lineStart + hashTextLength);
     // The separator becomes the 0x00 leaf prefix, so the leaf input is hashed in one call, in place.
     bytes[entryStart - 1] = 0x00;
-    const computed = hash('sha256', bytes.subarray(entryStart - 1, lineEnd), 'base64');
-    if (computed !== recorded) {
-      return { segments, captured, problem: leafProblem(bytes, recorded, entryStart, lineEnd, position) };
+    let slot = stackSize++;
+    // Digests come out as latin1 strings and are written as bytes: no base64 either way on the hot path.
+    stackHashes.latin1Write(hash('sha256', bytes.subarray(entryStart - 1, lineEnd), 'latin1'), slot * 32, 32);
+    if (!recordedHashEquals(bytes, lineStart, stackHashes, slot * 32)) {
+      return { segments, captured, problem: leafProblem(bytes, lineStart, entryStart, lineEnd, position) };
     }
-
     lastEntryStart = entryStart;
     lastEntryEnd = lineEnd;
-    let slot = stackSize++;
-    stackHashes.base64Write(recorded, slot * 32, 32);
     stackLevels[slot] = 0;
     stackIndexes[slot] = position;
     capture(0, position, slot);
@@ -101,8 +99,8 @@ export function processBatch(request) {
       stackIndexes[slot - 1] % 2 === 0 &&
       stackIndexes[slot - 1] + 1 === stackIndexes[slot]
     ) {
-      nodeInput.set(stackHashes.subarray((slot - 1) * 32, slot * 32 + 32), 1);
-      stackHashes.base64Write(hash('sha256', nodeInput, 'base64'), (slot - 1) * 32, 32);
+      stackHashes.copy(nodeInput, 1, (slot - 1) * 32, slot * 32 + 32);
+      stackHashes.latin1Write(hash('sha256', nodeInput, 'latin1'), (slot - 1) * 32, 32);
       stackLevels[slot - 1] += 1;
       stackIndexes[slot - 1] /= 2;
       slot--;
@@ -126,7 +124,54 @@ function malformedLine(lineStart, lineEnd, position) {
   };
 }
 
-function leafProblem(bytes, recorded, entryStart, lineEnd, position) {
+/** Base64 alphabet values by character code; -1 for anything else. */
+const base64Values = new Int16Array(256).fill(-1);
+for (const [value, character] of [
+  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
+].entries()) {
+  base64Values[character.charCodeAt(0)] = value;
+}
+
+/**
+ * Whether the 44 characters at `textStart` are the canonical padded base64 of the 32 bytes
+ * at `hashStart`: decoded in place, without making strings.
+ */
+export function recordedHashEquals(text, textStart, hashes, hashStart) {
+  let invalid = 0;
+  let equal = true;
+  let out = hashStart;
+  for (let at = textStart; at < textStart + 40; at += 4) {
+    const a = base64Values[text[at]];
+    const b = base64Values[text[at + 1]];
+    const c = base64Values[text[at + 2]];
+    const d = base64Values[text[at + 3]];
+    invalid |= a | b | c | d;
+    const bits = (a << 18) | (b << 12) | (c << 6) | d;
+    equal =
+      equal &&
+      hashes[out] === ((bits >>> 16) & 255) &&
+      hashes[out + 1] === ((bits >>> 8) & 255) &&
+      hashes[out + 2] === (bits & 255);
+    out += 3;
+  }
+  // The last group encodes two bytes: "xyz=", with z's two low bits zero in canonical form.
+  const x = base64Values[text[textStart + 40]];
+  const y = base64Values[text[textStart + 41]];
+  const z = base64Values[text[textStart + 42]];
+  invalid |= x | y | z;
+  const bits = (x << 18) | (y << 12) | (z << 6);
+  return (
+    equal &&
+    invalid >= 0 &&
+    (z & 3) === 0 &&
+    text[textStart + 43] === 0x3d &&
+    hashes[out] === ((bits >>> 16) & 255) &&
+    hashes[out + 1] === ((bits >>> 8) & 255)
+  );
+}
+
+function leafProblem(bytes, lineStart, entryStart, lineEnd, position) {
+  const recorded = bytes.latin1Slice(lineStart, lineStart + hashTextLength);
   const decoded = Buffer.from(recorded, 'base64');
   if (decoded.length !== 32 || decoded.toString('base64') !== recorded) {
     return {
