@@ -22,6 +22,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { AccessTokenVerifier } from '#functions/authorizer/handler';
+import type { FailedAttemptSettings } from '#shared/auth/failed-attempts';
 import { corsAllowHeaders } from '#shared/http/cors';
 import { type GatewayResponseType, gatewayProblem, type HttpResponse } from '#shared/http/problem';
 import {
@@ -50,6 +51,8 @@ export interface HandlerEnvironment {
   readonly dynamoEndpoint: string;
   readonly userPoolId: string;
   readonly clientId: string;
+  /** cognito-local, where the members API and onboarding create invited users. */
+  readonly cognitoEndpoint?: string;
   readonly dataDir: string;
   readonly allowedOrigins: readonly string[];
   /** RFC 9116 Expires, computed when the runtime starts (VUL-1). */
@@ -68,6 +71,7 @@ export function handlerEnvironmentVariables(environment: HandlerEnvironment): Re
     DYNAMODB_ENDPOINT: environment.dynamoEndpoint,
     COGNITO_USER_POOL_ID: environment.userPoolId,
     COGNITO_CLIENT_ID: environment.clientId,
+    ...(environment.cognitoEndpoint === undefined ? {} : { COGNITO_ENDPOINT: environment.cognitoEndpoint }),
     STRONGROOM_DATA_DIR: environment.dataDir,
     SECURITY_TXT_EXPIRES: environment.securityTxtExpires,
     ALLOWED_ORIGINS: environment.allowedOrigins.join(','),
@@ -104,6 +108,13 @@ export interface GatewayOptions {
   readonly handlerTimeoutMs?: number;
   /** Where warnings go (a handler module that does not load). @default console.warn */
   readonly warn?: (message: string) => void;
+  /**
+   * The authorizer's clock (its 60 s caches, key expiry, throttling windows); tests move it
+   * instead of sleeping. @default Date.now
+   */
+  readonly authorizerClock?: () => number;
+  /** Throttling of failed API-key attempts. @default 10 per key id and source in 5 minutes */
+  readonly failedAttempts?: FailedAttemptSettings;
 }
 
 export interface Gateway {
@@ -129,23 +140,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   Object.assign(process.env, variables);
 
   // Imported only now: these modules read the environment when they load.
-  const [{ createAuthorizerHandler }, { loadRuntimeConfig }, { DataClients }, { MemberStore }] =
-    await Promise.all([
-      import('#functions/authorizer/handler'),
-      import('#shared/config/runtime'),
-      import('#shared/store/dynamo'),
-      import('#shared/store/members'),
-    ]);
+  const [{ createAuthorizerHandler, authorizerDependencies }, { loadRuntimeConfig }] = await Promise.all([
+    import('#functions/authorizer/handler'),
+    import('#shared/config/runtime'),
+  ]);
   const config = loadRuntimeConfig();
   const verifier: AccessTokenVerifier = await createLocalVerifier({
     userPoolId: config.userPoolId,
     clientId: config.userPoolClientId,
   });
-  const authorize: Authorizer = createAuthorizerHandler({
-    verifier,
-    clients: new DataClients(config),
-    members: new MemberStore(config.stage),
-  });
+  // The same authorizer as in AWS, with the preloaded development JWKS instead of the pool's.
+  const authorize: Authorizer = createAuthorizerHandler(
+    authorizerDependencies(config, {
+      verifier,
+      ...(options.authorizerClock === undefined ? {} : { now: options.authorizerClock }),
+      ...(options.failedAttempts === undefined ? {} : { failedAttempts: options.failedAttempts }),
+    }),
+  );
   const handlers = new Map<RouteGroup, ProxyHandler>();
   for (const group of routeGroups) {
     // Like a function whose cold start fails, a group that does not load fails its own routes only.

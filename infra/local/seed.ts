@@ -14,19 +14,20 @@ import {
   type CognitoIdentityProviderClient,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { type RoleName, roleNames } from '#shared/rbac/permissions';
+import { personRoles, platformTenantId, type RoleName } from '#shared/rbac/permissions';
 import type { DataClients } from '#shared/store/dynamo';
 import { identityIdOf, type MemberStore } from '#shared/store/members';
 import { readJsonFile, writePrivateFile } from './private-files';
 
-/** Roles held by API keys, not people (a later issue); they get no Cognito user. */
-const apiKeyRoles: readonly RoleName[] = ['integration', 'agent'];
-const personRoles = roleNames.filter((role) => !apiKeyRoles.includes(role));
-
-/** The demo tenants and the roles that get one user each. */
+/**
+ * The demo tenants and the roles that get one user each. API-key roles (integration,
+ * agent) belong to keys, not people. The reserved `platform` tenant holds the platform
+ * operator, who onboards tenants and sees tenant data only under a support grant (AZ-5).
+ */
 export const demoTenants: Readonly<Record<string, readonly RoleName[]>> = {
   demo: personRoles,
   'demo-two': ['owner', 'accountant'],
+  [platformTenantId]: ['operator'],
 };
 
 export interface DemoUser {
@@ -101,6 +102,7 @@ export async function seedDemoTenants(options: SeedOptions): Promise<SeededDemoU
         roles: [user.role],
         status: 'active',
         createdAt: now().toISOString(),
+        version: 1,
       });
     }
     seeded.push({ ...user, password, subject, identityId });

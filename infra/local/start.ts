@@ -123,6 +123,7 @@ async function main(): Promise<void> {
         dynamoEndpoint: stack.dynamoEndpoint,
         userPoolId: stack.userPoolId,
         clientId: stack.clientId,
+        cognitoEndpoint: stack.cognitoEndpoint,
         dataDir,
         allowedOrigins: stack.allowedOrigins,
         securityTxtExpires: securityTxtExpiry(new Date()),

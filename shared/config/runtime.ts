@@ -13,6 +13,8 @@ export interface RuntimeConfig {
   readonly dynamoEndpoint: string | undefined;
   readonly userPoolId: string;
   readonly userPoolClientId: string;
+  /** cognito-local's endpoint, only in local mode (invitations create users there). */
+  readonly cognitoEndpoint?: string;
   /** Folder with local key material, secrets and data (local mode only). */
   readonly localDataDir: string | undefined;
   readonly securityTxtExpires: string;
@@ -43,6 +45,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     dynamoEndpoint: mode === 'local' ? required(env, 'DYNAMODB_ENDPOINT') : undefined,
     userPoolId: env.COGNITO_USER_POOL_ID ?? '',
     userPoolClientId: env.COGNITO_CLIENT_ID ?? '',
+    ...(mode === 'local' && env.COGNITO_ENDPOINT ? { cognitoEndpoint: env.COGNITO_ENDPOINT } : {}),
     localDataDir: mode === 'local' ? required(env, 'STRONGROOM_DATA_DIR') : undefined,
     securityTxtExpires: env.SECURITY_TXT_EXPIRES ?? '',
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').filter((origin) => origin !== ''),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'inv' | 'aud' | 'cp' | 'pay';
+export type IdPrefix = 'inv' | 'aud' | 'cp' | 'pay' | 'key' | 'sgr';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = '';

@@ -4,11 +4,12 @@
  * gateway dispatches from it, and the authorization tests iterate it.
  */
 import type { RouteDefinition, RouteGroup } from './route-definition';
+import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { counterpartyRoutes } from './routes/counterparties';
 import { invoiceRoutes } from './routes/invoices';
+import { memberRoutes } from './routes/members';
 import { publicRoutes } from './routes/public';
-
 import { settingsRoutes } from './routes/settings';
 
 export type { HttpMethod, PrincipalKind, RouteDefinition, RouteGroup } from './route-definition';
@@ -16,9 +17,11 @@ export type { HttpMethod, PrincipalKind, RouteDefinition, RouteGroup } from './r
 export const routes: readonly RouteDefinition[] = [
   ...publicRoutes,
   ...invoiceRoutes,
-  ...auditRoutes,
   ...settingsRoutes,
+  ...auditRoutes,
   ...counterpartyRoutes,
+  ...memberRoutes,
+  ...apiKeyRoutes,
 ];
 
 export const routeGroups: readonly RouteGroup[] = [...new Set(routes.map((route) => route.group))];

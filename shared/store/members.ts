@@ -1,11 +1,24 @@
 /**
  * The members table: the source of truth for who belongs to which tenant with which
  * roles (AUTH-6). The JWT proves issuer and subject; this table says the rest.
+ *
+ * Items of a tenant live under `<tenantId>#member` (people), `<tenantId>#apikey` (API
+ * keys, see api-keys.ts) and `<tenantId>#supportgrant` (see support-grants.ts). Only
+ * people and API keys carry `identityId`, so only they appear in the platform-scoped
+ * `byIdentity` index that the authorizer reads.
  */
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
 import { tableName, tables } from './tables';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export type MemberStatus = 'active' | 'disabled' | 'removed';
 
@@ -18,7 +31,15 @@ export interface Member {
   readonly roles: readonly string[];
   readonly status: MemberStatus;
   readonly createdAt: string;
+  /** Optimistic concurrency (API-3): the ETag is `"v<version>"`. Items seeded before versions read as 1. */
+  readonly version?: number;
+  readonly updatedAt?: string;
+  /** Who invited the member (an actor id), absent for seeded and onboarded owners. */
+  readonly invitedBy?: string;
 }
+
+/** Identity ids: `usr_` and 32 base64url characters of a digest. */
+export const identityIdPattern = /^usr_[A-Za-z0-9_-]{32}$/;
 
 /** A stable pseudonymous id for an identity, so no email or name reaches logs or audit (DAT-3). */
 export function identityIdOf(issuer: string, subject: string): string {
@@ -27,7 +48,21 @@ export function identityIdOf(issuer: string, subject: string): string {
 }
 
 export function memberKey(tenantId: string, identityId: string): { pk: string; sk: string } {
-  return { pk: `${tenantPrefix(tenantId)}member`, sk: identityId };
+  return { pk: memberPartition(tenantId), sk: identityId };
+}
+
+function memberPartition(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}member`;
+}
+
+export function versionOf(member: Pick<Member, 'version'>): number {
+  return member.version ?? 1;
+}
+
+export interface MemberPage {
+  readonly items: Member[];
+  /** Sort key of the last item read, when more may follow. */
+  readonly lastKey: string | undefined;
 }
 
 export class MemberStore {
@@ -41,14 +76,90 @@ export class MemberStore {
     this.#identityIndex = index.name;
   }
 
-  /** Creates or replaces a membership (onboarding, seeding, the members API). */
+  get table(): string {
+    return this.#table;
+  }
+
+  /** Creates or replaces a membership unconditionally (seeding only). */
   async put(client: DynamoDBDocumentClient, member: Member): Promise<void> {
-    await client.send(
-      new PutCommand({
+    await client.send(new PutCommand({ TableName: this.#table, Item: itemOf(member) }));
+  }
+
+  /** One membership of the tenant, read consistently. */
+  async get(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    identityId: string,
+  ): Promise<Member | undefined> {
+    const result = await client.send(
+      new GetCommand({ TableName: this.#table, Key: memberKey(tenantId, identityId), ConsistentRead: true }),
+    );
+    return result.Item ? toMember(result.Item) : undefined;
+  }
+
+  /** The tenant's members in id order, one page at a time. */
+  async list(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    limit: number,
+    after: string | undefined,
+  ): Promise<MemberPage> {
+    const pk = memberPartition(tenantId);
+    const result = await client.send(
+      new QueryCommand({
         TableName: this.#table,
-        Item: { ...memberKey(member.tenantId, member.identityId), ...member, roles: [...member.roles] },
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        Limit: limit,
+        ...(after === undefined ? {} : { ExclusiveStartKey: { pk, sk: after } }),
       }),
     );
+    const lastKey = result.LastEvaluatedKey?.sk;
+    return {
+      items: (result.Items ?? []).map(toMember),
+      lastKey: typeof lastKey === 'string' ? lastKey : undefined,
+    };
+  }
+
+  /**
+   * The write of a membership: a new one (`previous` undefined: fails if one exists) or
+   * the next version of `previous` (fails if someone changed it meanwhile).
+   */
+  write(member: Member, previous: Member | undefined): TransactItem {
+    const Item = itemOf(member);
+    if (previous === undefined) {
+      return { Put: { TableName: this.#table, Item, ConditionExpression: 'attribute_not_exists(pk)' } };
+    }
+    const expected = versionOf(previous);
+    return {
+      Put: {
+        TableName: this.#table,
+        Item,
+        ConditionExpression:
+          expected === 1
+            ? 'attribute_exists(pk) AND (attribute_not_exists(#version) OR #version = :version)'
+            : '#version = :version',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':version': expected },
+      },
+    };
+  }
+
+  /**
+   * A transaction item that holds only while the member is still active with exactly
+   * these roles: an administrator removed or demoted a moment ago (whose token the
+   * authorizer may still honour from its 60 s cache) cannot commit a change.
+   */
+  stillActive(tenantId: string, identityId: string, roleList: readonly string[]): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.#table,
+        Key: memberKey(tenantId, identityId),
+        ConditionExpression: '#status = :active AND #roles = :roles',
+        ExpressionAttributeNames: { '#status': 'status', '#roles': 'roles' },
+        ExpressionAttributeValues: { ':active': 'active', ':roles': [...roleList] },
+      },
+    };
   }
 
   /** Every tenant membership of an identity; read by the authorizer with its platform client. */
@@ -62,8 +173,12 @@ export class MemberStore {
         ConsistentRead: false,
       }),
     );
-    return (result.Items ?? []).map(toMember);
+    return (result.Items ?? []).filter((item) => item.kind === undefined).map(toMember);
   }
+}
+
+function itemOf(member: Member): Record<string, unknown> {
+  return { ...memberKey(member.tenantId, member.identityId), ...member, roles: [...member.roles] };
 }
 
 function toMember(item: Record<string, unknown>): Member {
@@ -75,5 +190,8 @@ function toMember(item: Record<string, unknown>): Member {
     roles: Array.isArray(item.roles) ? item.roles.map(String) : [],
     status: item.status === 'active' || item.status === 'disabled' ? item.status : 'removed',
     createdAt: String(item.createdAt),
+    version: typeof item.version === 'number' ? item.version : 1,
+    ...(typeof item.updatedAt === 'string' ? { updatedAt: item.updatedAt } : {}),
+    ...(typeof item.invitedBy === 'string' ? { invitedBy: item.invitedBy } : {}),
   };
 }

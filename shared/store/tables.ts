@@ -58,6 +58,8 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
     scope: 'tenant',
     // Keyed by a pseudonymous identity id so the authorizer finds a caller's tenants.
     indexes: [{ name: 'byIdentity', partitionKey: 'identityId', sortKey: 'tenantId', scope: 'platform' }],
+    // Windows of failed API-key attempts expire by themselves (AUTH-2); members and keys carry no ttl.
+    timeToLiveAttribute: 'ttl',
     stream: false,
     appendOnly: false,
   },

@@ -4,6 +4,7 @@
  */
 
 import { type AccessLogEntry, type Gateway, startGateway } from '#infra/local/gateway';
+import type { FailedAttemptSettings } from '#shared/auth/failed-attempts';
 import { securityTxtExpiry } from '#shared/config/product';
 import { type LocalStackInfo, localStack } from './local-stack';
 
@@ -14,7 +15,16 @@ export interface TestGateway extends Gateway {
   call(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function startTestGateway(stack: LocalStackInfo = localStack()): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  /** The authorizer's clock; a test moves it past cache lifetimes instead of sleeping. */
+  readonly authorizerClock?: () => number;
+  readonly failedAttempts?: FailedAttemptSettings;
+}
+
+export async function startTestGateway(
+  stack: LocalStackInfo = localStack(),
+  options: TestGatewayOptions = {},
+): Promise<TestGateway> {
   // Handlers log through the powertools logger; quiet unless a run asks for their logs.
   process.env.STRONGROOM_LOG_LEVEL ??= 'SILENT';
   const accessLog: AccessLogEntry[] = [];
@@ -24,6 +34,7 @@ export async function startTestGateway(stack: LocalStackInfo = localStack()): Pr
       dynamoEndpoint: stack.dynamoEndpoint,
       userPoolId: stack.userPoolId,
       clientId: stack.clientId,
+      cognitoEndpoint: stack.cognitoEndpoint,
       dataDir: stack.dataDir,
       allowedOrigins: stack.allowedOrigins,
       securityTxtExpires: securityTxtExpiry(new Date()),
@@ -31,6 +42,7 @@ export async function startTestGateway(stack: LocalStackInfo = localStack()): Pr
       stage: stack.stage,
     },
     accessLog: (entry) => accessLog.push(entry),
+    ...options,
   });
   return {
     ...gateway,
