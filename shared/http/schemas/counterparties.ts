@@ -18,7 +18,7 @@ export const counterpartyId = z
 export const counterpartyKind = z.enum(counterpartyKinds);
 
 const countryCode = z
-  .enum(countryCodes)
+  .enum(countryCodes, { error: 'must be an ISO 3166-1 alpha-2 country code in upper case' })
   .meta({ description: 'ISO 3166-1 alpha-2 country code, upper case.' });
 
 export const iban = z

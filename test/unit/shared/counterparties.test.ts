@@ -77,7 +77,12 @@ describe('[API-1] the counterparty request schema', () => {
     ['an invalid IBAN', { iban: 'DE89370400440532013001' }, ['iban'], 'IBAN fails the ISO 13616 checksum'],
     ['an IBAN of the wrong length', { iban: 'DE8937040044053201300' }, ['iban'], 'IBAN has the wrong length'],
     ['a malformed VAT id', { vatId: 'DE12' }, ['vatId'], 'VAT id'],
-    ['an unknown country', { address: { ...supplier.address, country: 'XX' } }, ['address', 'country'], ''],
+    [
+      'an unknown country',
+      { address: { ...supplier.address, country: 'XX' } },
+      ['address', 'country'],
+      'must be an ISO 3166-1 alpha-2 country code in upper case',
+    ],
     ['a lower-case country', { address: { ...supplier.address, country: 'de' } }, ['address', 'country'], ''],
     ['no address line', { address: { ...supplier.address, lines: [] } }, ['address', 'lines'], ''],
     [
