@@ -13,6 +13,9 @@ export const loopbackHost = '127.0.0.1';
 
 export const defaultPorts = { api: 3000, dynamodb: 8000, cognito: 9229 } as const;
 
+/** How often the local audit poller reads the stream and signs checkpoints (the signer runs every 5 minutes in AWS). */
+export const defaultAuditIntervals = { streamMs: 2000, checkpointMs: 30_000 } as const;
+
 /** The origin of a local web front end (Vite's default), allowed by CORS (API-4). */
 export const defaultAllowedOrigins = ['http://localhost:5173'];
 
@@ -32,6 +35,12 @@ export function dataLayout(dataDir: string) {
     demoUsers: path.join(dataDir, 'demo-users.json'),
     /** Endpoints and ids of the running stack, for `npm run token` (nothing secret). */
     runtimeState: path.join(dataDir, 'runtime.json'),
+    /** The audit archive: read-only files, written once (AUD-2). */
+    archive: path.join(dataDir, 'archive'),
+    /** Where the audit stream poller resumes after a restart. */
+    auditStreamState: path.join(dataDir, 'audit-stream.json'),
+    /** Audit stream records set aside after their attempts (the local dead-letter queue). */
+    auditStreamDeadLetters: path.join(dataDir, 'audit-stream-dead-letters'),
   } as const;
 }
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { DataClients } from '#shared/store/dynamo';
 import { MemberStore } from '#shared/store/members';
+import { type AuditPoller, startAuditPoller } from './audit-poller';
 import { ensureTables } from './bootstrap-tables';
 import { cognitoLocalClient, ensureAppClient } from './cognito-app-client';
 import type { CognitoLocal } from './cognito-local';
@@ -14,7 +15,28 @@ import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { findFreePort } from './ports';
 import { ensurePrivateDir } from './private-files';
 import { type SeededDemoUser, seedDemoTenants } from './seed';
-import { dataLayout, defaultAllowedOrigins, localRegion, localStage, loopbackHost } from './settings';
+import {
+  dataLayout,
+  defaultAllowedOrigins,
+  defaultAuditIntervals,
+  localRegion,
+  localStage,
+  loopbackHost,
+} from './settings';
+
+/** How the local audit poller runs (stream consumer and checkpoint signer, AUD-2, AUD-3). */
+export interface LocalAuditPollerSettings {
+  /**
+   * Milliseconds between stream polls; 0 polls only on demand.
+   * @default 2000
+   */
+  readonly streamIntervalMs?: number;
+  /**
+   * Milliseconds between checkpoint runs; 0 runs only on demand.
+   * @default 30000
+   */
+  readonly checkpointIntervalMs?: number;
+}
 
 export interface LocalStackOptions {
   /** The data folder (created with mode 0700); absolute. */
@@ -27,6 +49,11 @@ export interface LocalStackOptions {
   readonly allowedOrigins?: readonly string[];
   /** Progress and warnings. @default nothing */
   readonly log?: (message: string) => void;
+  /**
+   * Starts the audit poller (stream consumer and checkpoint signer) with these settings.
+   * @default - not started: tests drive their own poller with `drain()`
+   */
+  readonly auditPoller?: LocalAuditPollerSettings;
 }
 
 export interface LocalStack {
@@ -45,7 +72,11 @@ export interface LocalStack {
   readonly passwordsFile: string;
   /** Process group id of DynamoDB Local's JVM. */
   readonly dynamodbPid: number;
-  /** Stops cognito-local and DynamoDB Local (its whole process group). */
+  /** The folder of the audit archive's read-only files. */
+  readonly archiveDir: string;
+  /** The audit poller, when `auditPoller` settings were given. */
+  readonly auditPoller: AuditPoller | undefined;
+  /** Stops the audit poller, cognito-local and DynamoDB Local (its whole process group). */
   stop(): Promise<void>;
 }
 
@@ -101,7 +132,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }),
   );
   log(`DynamoDB Local and cognito-local ready after ${elapsed()}`);
+  let auditPoller: AuditPoller | undefined;
   const stopServices = async () => {
+    // The poller first: its cycle in flight still talks to DynamoDB Local.
+    await auditPoller
+      ?.stop()
+      .catch((error: unknown) => log(`audit poller did not stop cleanly: ${String(error)}`));
     await Promise.allSettled([cognito.stop(), dynamodb.stop()]);
   };
 
@@ -137,6 +173,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cognitoClient.destroy();
     log(`demo tenants seeded after ${elapsed()}`);
 
+    if (options.auditPoller) {
+      auditPoller = await startAuditPoller({
+        config,
+        archiveDir: layout.archive,
+        stateFile: layout.auditStreamState,
+        deadLetterDir: layout.auditStreamDeadLetters,
+        streamIntervalMs: options.auditPoller.streamIntervalMs ?? defaultAuditIntervals.streamMs,
+        checkpointIntervalMs: options.auditPoller.checkpointIntervalMs ?? defaultAuditIntervals.checkpointMs,
+        log,
+      });
+      log(`audit poller running after ${elapsed()}`);
+    }
+
     return {
       dataDir: options.dataDir,
       region: localRegion,
@@ -150,6 +199,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       demoUsers,
       passwordsFile: layout.demoUsers,
       dynamodbPid: dynamodb.pid,
+      archiveDir: layout.archive,
+      auditPoller,
       stop: stopServices,
     };
   } catch (error) {

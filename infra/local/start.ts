@@ -8,8 +8,26 @@ import * as path from 'node:path';
 import { securityTxtExpiry } from '#shared/config/product';
 import { type Gateway, startGateway } from './gateway';
 import { readJsonFile, writePrivateFile } from './private-files';
-import { dataLayout, defaultDataDir, defaultPorts, projectRoot, type RuntimeState } from './settings';
+import {
+  dataLayout,
+  defaultAuditIntervals,
+  defaultDataDir,
+  defaultPorts,
+  projectRoot,
+  type RuntimeState,
+} from './settings';
 import { type LocalStack, startLocalStack } from './stack';
+
+/** Seconds from the environment, as milliseconds; 0 means on demand only. */
+function secondsFromEnv(name: string, fallbackMs: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallbackMs;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 86_400) {
+    throw new Error(`${name} must be a number of seconds from 0 to 86400, got ${JSON.stringify(value)}`);
+  }
+  return Math.round(seconds * 1000);
+}
 
 function portFromEnv(name: string, fallback: number): number {
   const value = process.env[name];
@@ -23,6 +41,16 @@ function portFromEnv(name: string, fallback: number): number {
 function shown(file: string): string {
   const relative = path.relative(projectRoot, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+function auditSeconds(stack: LocalStack): string {
+  const interval = secondsFromEnv(
+    'STRONGROOM_CHECKPOINT_INTERVAL_SECONDS',
+    defaultAuditIntervals.checkpointMs,
+  );
+  return stack.auditPoller && interval > 0
+    ? `${interval / 1000} s`
+    : 'never: set STRONGROOM_CHECKPOINT_INTERVAL_SECONDS';
 }
 
 function banner(stack: LocalStack, gateway: Gateway, seconds: number): string {
@@ -45,6 +73,7 @@ function banner(stack: LocalStack, gateway: Gateway, seconds: number): string {
     `  API              ${gateway.url}`,
     `  DynamoDB Local   ${stack.dynamoEndpoint}   data in ${shown(layout.dynamodb)}/`,
     `  cognito-local    ${stack.cognitoEndpoint}   data in ${shown(layout.cognito)}/`,
+    `  Audit archive    ${shown(stack.archiveDir)}/   read-only files, written once (checkpoints signed every ${auditSeconds(stack)})`,
     `  User pool id     ${stack.userPoolId}`,
     `  App client id    ${stack.clientId}`,
     `  Token issuer     ${stack.issuer}`,
@@ -113,6 +142,17 @@ async function main(): Promise<void> {
     dynamodbPort: portFromEnv('DYNAMODB_PORT', defaultPorts.dynamodb),
     cognitoPort: portFromEnv('COGNITO_PORT', defaultPorts.cognito),
     log,
+    // The stream consumer and checkpoint signer of AWS, on timers (AUD-2, AUD-3).
+    auditPoller: {
+      streamIntervalMs: secondsFromEnv(
+        'STRONGROOM_AUDIT_STREAM_INTERVAL_SECONDS',
+        defaultAuditIntervals.streamMs,
+      ),
+      checkpointIntervalMs: secondsFromEnv(
+        'STRONGROOM_CHECKPOINT_INTERVAL_SECONDS',
+        defaultAuditIntervals.checkpointMs,
+      ),
+    },
   });
   let gateway: Gateway;
   try {
@@ -151,7 +191,7 @@ async function main(): Promise<void> {
     // npm and tsx may pass the same Ctrl-C on once more; the watchdog bounds a stuck stop.
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping the gateway, cognito-local and DynamoDB Local...`);
+    log(`${signal}: stopping the gateway, the audit poller, cognito-local and DynamoDB Local...`);
     const watchdog = setTimeout(() => {
       log('stopping took too long; exiting');
       process.exit(1);
