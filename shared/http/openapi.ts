@@ -34,10 +34,46 @@ export interface OpenApiDocument {
   readonly components: Record<string, Record<string, JsonObject>>;
 }
 
-/** JSON Schema (2020-12) of a zod schema, as the request sends it or the response returns it. */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return rest;
+/**
+ * JSON Schemas (2020-12) of zod schemas for one document. Schemas that zod puts under
+ * `$defs` (those with a `.meta({ id })`, and recursive ones) become named component
+ * schemas, so every `$ref` resolves against the document; one id with two shapes fails.
+ */
+class ComponentSchemas {
+  readonly named = new Map<string, JsonSchema>();
+
+  of(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+    const { $schema: _dialect, $defs, ...rest } = relocateRefs(generated) as JsonSchema;
+    for (const [id, definition] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
+      this.add(id, definition);
+    }
+    return rest;
+  }
+
+  add(id: string, definition: JsonSchema): void {
+    const existing = this.named.get(id);
+    if (existing && JSON.stringify(existing) !== JSON.stringify(definition)) {
+      throw new Error(
+        `schema id ${id} has two different shapes (input and output, or two schemas): give each its own .meta({ id })`,
+      );
+    }
+    this.named.set(id, definition);
+  }
+}
+
+/** Points zod's `#/$defs/<id>` references at `#/components/schemas/<id>`. */
+function relocateRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(relocateRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [
+      key,
+      key === '$ref' && typeof child === 'string' && child.startsWith('#/$defs/')
+        ? `#/components/schemas/${child.slice('#/$defs/'.length)}`
+        : relocateRefs(child),
+    ]),
+  );
 }
 
 /** The problem details every error response carries (RFC 9457, API-1, API-5). */
@@ -146,9 +182,10 @@ function parametersOf(
   route: RouteDefinition,
   where: 'path' | 'query',
   schema: z.ZodType | undefined,
+  schemas: ComponentSchemas,
 ): JsonObject[] {
   if (!schema) return [];
-  const object = jsonSchema(schema, 'input');
+  const object = schemas.of(schema, 'input');
   const properties = object.properties as Record<string, JsonSchema> | undefined;
   if (object.type !== 'object' || !properties) {
     throw new Error(`route ${route.id}: the ${where} schema must be an object`);
@@ -166,9 +203,9 @@ function parametersOf(
   });
 }
 
-function successResponse(route: RouteDefinition, withEtag: boolean): JsonObject {
+function successResponse(route: RouteDefinition, withEtag: boolean, schemas: ComponentSchemas): JsonObject {
   const contentType = route.responseContentType ?? 'application/json';
-  const schema = route.response ? jsonSchema(route.response, 'output') : { type: 'string' };
+  const schema = route.response ? schemas.of(route.response, 'output') : { type: 'string' };
   const headers: JsonObject = {
     ...(withEtag ? { ETag: ref('headers', 'ETag') } : {}),
     ...(route.successStatus === 201 ? { Location: ref('headers', 'Location') } : {}),
@@ -180,7 +217,11 @@ function successResponse(route: RouteDefinition, withEtag: boolean): JsonObject 
   };
 }
 
-function operationOf(route: RouteDefinition, allRoutes: readonly RouteDefinition[]): JsonObject {
+function operationOf(
+  route: RouteDefinition,
+  allRoutes: readonly RouteDefinition[],
+  schemas: ComponentSchemas,
+): JsonObject {
   const isPublic = route.permission === 'public';
   const ifMatch = requiresIfMatch(route);
   // Reads of an item that has updates return its ETag, so a client can send If-Match.
@@ -188,8 +229,8 @@ function operationOf(route: RouteDefinition, allRoutes: readonly RouteDefinition
   const writes = route.method !== 'GET';
 
   const parameters = [
-    ...parametersOf(route, 'path', route.params),
-    ...parametersOf(route, 'query', route.query),
+    ...parametersOf(route, 'path', route.params, schemas),
+    ...parametersOf(route, 'query', route.query, schemas),
     ...(isPublic ? [] : [ref('parameters', 'TenantHeader')]),
     ...(route.method === 'POST' ? [ref('parameters', 'IdempotencyKey')] : []),
     ...(ifMatch ? [ref('parameters', 'IfMatch')] : []),
@@ -229,12 +270,12 @@ function operationOf(route: RouteDefinition, allRoutes: readonly RouteDefinition
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+            content: { 'application/json': { schema: schemas.of(route.body, 'input') } },
           },
         }
       : {}),
     responses: {
-      [String(route.successStatus)]: successResponse(route, withEtag),
+      [String(route.successStatus)]: successResponse(route, withEtag, schemas),
       ...Object.fromEntries(applicable.map((problem) => [problem.status, ref('responses', problem.name)])),
     },
   };
@@ -255,12 +296,15 @@ function componentResponses(): Record<string, JsonObject> {
 
 /** Builds the document for a route table; callers pass the live one, `routes`. */
 export function buildOpenApiDocument(routeTable: readonly RouteDefinition[]): OpenApiDocument {
+  const schemas = new ComponentSchemas();
+  schemas.add('Problem', schemas.of(problemSchema, 'output'));
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of routeTable) {
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, JsonObject>)[route.method.toLowerCase()] = operationOf(
       route,
       routeTable,
+      schemas,
     );
   }
 
@@ -290,7 +334,7 @@ export function buildOpenApiDocument(routeTable: readonly RouteDefinition[]): Op
     tags: [...new Set(routeTable.map((route) => route.group))].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Problem: jsonSchema(problemSchema, 'output') },
+      schemas: Object.fromEntries([...schemas.named].sort(([a], [b]) => a.localeCompare(b))),
       responses: componentResponses(),
       parameters: {
         TenantHeader: {

@@ -19,7 +19,7 @@ export const counterpartyKind = z.enum(counterpartyKinds);
 
 const countryCode = z
   .enum(countryCodes, { error: 'must be an ISO 3166-1 alpha-2 country code in upper case' })
-  .meta({ description: 'ISO 3166-1 alpha-2 country code, upper case.' });
+  .meta({ id: 'CountryCode', description: 'ISO 3166-1 alpha-2 country code, upper case.' });
 
 export const iban = z
   .string()

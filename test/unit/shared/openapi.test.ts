@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { openApiFile } from '#infra/openapi';
 import {
   apiVersion,
@@ -16,6 +17,7 @@ import {
   type OpenApiDocument,
   requiresIfMatch,
 } from '#shared/http/openapi';
+import type { RouteDefinition } from '#shared/http/route-definition';
 import { routes } from '#shared/http/routes';
 import { securityHeaders } from '#shared/http/security-headers';
 import { lambdaContext, proxyEvent } from '#test/support/events';
@@ -40,9 +42,9 @@ function parameterRefs(op: Operation): string[] {
 }
 
 /** Resolves a local JSON pointer (`#/components/...`) against the document. */
-function resolve(pointer: string): unknown {
+function resolve(pointer: string, within: OpenApiDocument = document): unknown {
   if (!pointer.startsWith('#/')) return undefined;
-  let node: unknown = document;
+  let node: unknown = within;
   for (const token of pointer.slice(2).split('/')) {
     const key = token.replaceAll('~1', '/').replaceAll('~0', '~');
     if (typeof node !== 'object' || node === null || !(key in node)) return undefined;
@@ -196,6 +198,59 @@ describe('[API-1] the OpenAPI 3.1 document', () => {
     expect(operation('/.well-known/security.txt', 'GET').responses['200']).toMatchObject({
       content: { 'text/plain; charset=utf-8': { schema: { type: 'string' } } },
     });
+  });
+});
+
+describe('schemas with an id or a cycle', () => {
+  const base = {
+    group: 'public',
+    summary: 'Test route.',
+    permission: 'public',
+    principals: ['public'],
+    successStatus: 200,
+  } as const;
+
+  it('become named component schemas that every $ref resolves to', async () => {
+    const node: z.ZodType = z.lazy(() => z.object({ name: z.string(), children: z.array(node) }));
+    const label = z.string().max(10).meta({ id: 'Label' });
+    const table: RouteDefinition[] = [
+      { ...base, id: 'tree', method: 'GET', path: '/tree', response: z.object({ root: node, label }) },
+      {
+        ...base,
+        id: 'labels',
+        method: 'GET',
+        path: '/labels',
+        response: z.object({ labels: z.array(label) }),
+      },
+    ];
+    const built = buildOpenApiDocument(table);
+    const text = JSON.stringify(built);
+    expect(text).not.toContain('#/$defs/');
+    expect(built.components.schemas?.Label).toEqual({ type: 'string', maxLength: 10 });
+    for (const ref of new Set(refsIn(built))) expect(resolve(ref, built), ref).toBeDefined();
+    expect(
+      (await new Validator().validate(structuredClone(built) as unknown as Record<string, unknown>)).valid,
+    ).toBe(true);
+  });
+
+  it('refuses one id with two shapes', () => {
+    const table: RouteDefinition[] = [
+      {
+        ...base,
+        id: 'a',
+        method: 'GET',
+        path: '/a',
+        response: z.object({ x: z.string().meta({ id: 'Thing' }) }),
+      },
+      {
+        ...base,
+        id: 'b',
+        method: 'GET',
+        path: '/b',
+        response: z.object({ x: z.number().meta({ id: 'Thing' }) }),
+      },
+    ];
+    expect(() => buildOpenApiDocument(table)).toThrow(/schema id Thing has two different shapes/);
   });
 });
 
