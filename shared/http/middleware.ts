@@ -216,6 +216,9 @@ export function problemDetails(): Middleware {
       const { error } = request;
       const requestId = request.event.requestContext?.requestId;
       if (error instanceof StrongroomError && error.status < 500) {
+        // One structured line per refusal, so denials can be counted per route and tenant
+        // (AUD-5); request and tenant ids come from the logger's keys, no request data.
+        logger.info('request refused', { status: error.status, code: error.code });
         request.response = problemResponse(
           problem(error.status, error.code, error.message, { ...error.extensions, requestId }),
         );
