@@ -305,61 +305,52 @@ export interface BundleReaderOptions {
 
 /**
  * Reads a bundle file in chunks: the header at open, then batches of entry lines on
- * demand. Memory stays at about one chunk plus the batch being returned.
+ * demand. The next chunk is always being read while the current one is scanned (two
+ * buffers take turns), so the caller's work overlaps the file reads. Memory stays at two
+ * chunks plus the batch being returned (more only for a line longer than a chunk).
  */
 export class BundleReader {
   readonly header: BundleHeader;
   readonly #file: FileHandle;
+  readonly #chunkBytes: number;
   readonly #maxLineBytes: number;
-  #buffer: Buffer;
+  /** Room in front of each chunk for the unconsumed data carried over from the previous one. */
+  readonly #headroom: number;
   /** Unconsumed data is #buffer[#start, #end). */
-  #start = 0;
-  #end = 0;
+  #buffer: Buffer;
+  #start: number;
+  #end: number;
+  /** The buffer the next read goes into, when no read is in flight. */
+  #spare: Buffer | undefined;
+  #ahead: Promise<{ buffer: Buffer; bytesRead: number }> | undefined;
   #eof = false;
   #nextPosition = 0;
   #bytesRead = 0;
 
-  private constructor(file: FileHandle, header: BundleHeader, state: ReaderState, maxLineBytes: number) {
+  private constructor(file: FileHandle, options: BundleReaderOptions) {
     this.#file = file;
-    this.header = header;
-    this.#buffer = state.buffer;
-    this.#start = state.start;
-    this.#end = state.end;
-    this.#eof = state.eof;
-    this.#bytesRead = state.bytesRead;
-    this.#maxLineBytes = maxLineBytes;
+    this.#chunkBytes = Math.max(16, options.chunkBytes ?? 4 * 1024 * 1024);
+    this.#maxLineBytes = options.maxLineBytes ?? 256 * 1024 * 1024;
+    // The carried-over tail is the batch scanned so far plus the unfinished line, so a chunk's worth.
+    this.#headroom = this.#chunkBytes;
+    this.#buffer = Buffer.allocUnsafe(this.#headroom + this.#chunkBytes);
+    this.#start = this.#headroom;
+    this.#end = this.#headroom;
+    this.#spare = Buffer.allocUnsafe(this.#headroom + this.#chunkBytes);
+    // Set by open() before anyone sees the reader.
+    this.header = undefined as unknown as BundleHeader;
   }
 
   static async open(path: string, options: BundleReaderOptions = {}): Promise<BundleReader> {
     const file = await open(path, 'r');
+    const reader = new BundleReader(file, options);
     try {
-      const maxLineBytes = options.maxLineBytes ?? 256 * 1024 * 1024;
-      const state: ReaderState = {
-        buffer: Buffer.allocUnsafe(options.chunkBytes ?? 4 * 1024 * 1024),
-        start: 0,
-        end: 0,
-        eof: false,
-        bytesRead: 0,
-      };
-      let newlineAt = -1;
-      let scanned = 0;
-      for (;;) {
-        const at = state.buffer.subarray(scanned, state.end).indexOf(newline);
-        if (at >= 0) newlineAt = scanned + at;
-        if (newlineAt >= 0 || state.eof) break;
-        scanned = state.end;
-        await fill(file, state, maxLineBytes, 'the header');
-      }
-      if (newlineAt < 0) {
-        throw new BundleFormatError(
-          state.end === 0 ? 'the bundle is empty' : 'the header line does not end with a newline',
-        );
-      }
-      const header = parseBundleHeader(state.buffer.subarray(0, newlineAt));
-      state.start = newlineAt + 1;
-      return new BundleReader(file, header, state, maxLineBytes);
+      const line = await reader.#nextLine('the header');
+      if (!line) throw new BundleFormatError('the bundle is empty');
+      (reader as { header: BundleHeader }).header = parseBundleHeader(line);
+      return reader;
     } catch (error) {
-      await file.close();
+      await reader.close();
       throw error;
     }
   }
@@ -372,6 +363,24 @@ export class BundleReader {
   /** Bytes read from the file so far. */
   get bytesRead(): number {
     return this.#bytesRead;
+  }
+
+  /** The next line without its newline (a copy), or undefined at the end of the file. */
+  async #nextLine(what: string): Promise<Buffer | undefined> {
+    let scanFrom = 0;
+    for (;;) {
+      const at = this.#buffer.indexOf(newline, this.#start + scanFrom);
+      if (at >= 0 && at < this.#end) {
+        const line = Buffer.from(this.#buffer.subarray(this.#start, at));
+        this.#start = at + 1;
+        return line;
+      }
+      scanFrom = this.#end - this.#start;
+      if (this.#eof) break;
+      await this.#fill(this.#maxLineBytes, what);
+    }
+    if (this.#end > this.#start) throw new BundleFormatError(`${what} line does not end with a newline`);
+    return undefined;
   }
 
   /**
@@ -387,7 +396,7 @@ export class BundleReader {
         ? new Uint32Array(spare.lineEnds, 0, maxLines)
         : new Uint32Array(maxLines);
     let count = 0;
-    /** Offsets below are relative to #start, which moves when the buffer is compacted. */
+    /** Offsets below are relative to #start, which moves when the data moves to the other buffer. */
     let scanFrom = 0;
     while (count < maxLines) {
       // Search the whole buffer from an offset (no view per line); a hit past #end is stale data.
@@ -398,14 +407,7 @@ export class BundleReader {
         continue;
       }
       if (this.#eof) break;
-      const state = this.#state();
-      await fill(
-        this.#file,
-        state,
-        this.#maxLineBytes + scanFrom,
-        `entry line ${this.#nextPosition + count}`,
-      );
-      this.#restore(state);
+      await this.#fill(this.#maxLineBytes + scanFrom, `entry line ${this.#nextPosition + count}`);
     }
     if (count === 0) {
       if (this.#end > this.#start) {
@@ -434,60 +436,62 @@ export class BundleReader {
   }
 
   async close(): Promise<void> {
+    // A read still in flight must finish before its file handle closes.
+    await this.#ahead?.catch(() => undefined);
     await this.#file.close();
   }
 
-  #state(): ReaderState {
-    return {
-      buffer: this.#buffer,
-      start: this.#start,
-      end: this.#end,
-      eof: this.#eof,
-      bytesRead: this.#bytesRead,
-    };
+  /** Starts reading the next chunk into the spare buffer, after its headroom. */
+  #readAhead(): void {
+    if (this.#ahead || this.#eof || !this.#spare) return;
+    const buffer = this.#spare;
+    this.#spare = undefined;
+    this.#ahead = this.#file
+      .read(buffer, this.#headroom, this.#chunkBytes, null)
+      .then(({ bytesRead }) => ({ buffer, bytesRead }));
   }
 
-  #restore(state: ReaderState): void {
-    this.#buffer = state.buffer;
-    this.#start = state.start;
-    this.#end = state.end;
-    this.#eof = state.eof;
-    this.#bytesRead = state.bytesRead;
+  /**
+   * Appends the next chunk to the unconsumed data. Normally the unconsumed tail (the lines
+   * of the batch being cut, and the start of a line) moves in front of the chunk, into the
+   * other buffer's headroom; a longer tail (a line or batch longer than a chunk) grows the
+   * current buffer instead.
+   */
+  async #fill(maxUnconsumed: number, what: string): Promise<void> {
+    const tail = this.#end - this.#start;
+    if (tail > maxUnconsumed) throw new BundleFormatError(`${what} is longer than ${maxUnconsumed} bytes`);
+    this.#readAhead();
+    const { buffer, bytesRead } = await (this.#ahead as Promise<{ buffer: Buffer; bytesRead: number }>);
+    this.#ahead = undefined;
+    this.#bytesRead += bytesRead;
+    if (bytesRead === 0) {
+      this.#eof = true;
+      this.#spare = buffer;
+      return;
+    }
+    if (tail <= this.#headroom) {
+      this.#buffer.copy(buffer, this.#headroom - tail, this.#start, this.#end);
+      // A buffer grown for a long line is dropped once the line is done.
+      this.#spare = this.#buffer.length === buffer.length ? this.#buffer : Buffer.allocUnsafe(buffer.length);
+      this.#buffer = buffer;
+      this.#start = this.#headroom - tail;
+      this.#end = this.#headroom + bytesRead;
+    } else {
+      if (this.#buffer.length - this.#end < bytesRead) {
+        const grown = Buffer.allocUnsafe(
+          Math.max(this.#buffer.length * 2, tail + bytesRead + this.#headroom),
+        );
+        this.#buffer.copy(grown, this.#headroom, this.#start, this.#end);
+        this.#buffer = grown;
+        this.#start = this.#headroom;
+        this.#end = this.#headroom + tail;
+      }
+      buffer.copy(this.#buffer, this.#end, this.#headroom, this.#headroom + bytesRead);
+      this.#end += bytesRead;
+      this.#spare = buffer;
+    }
+    this.#readAhead();
   }
-}
-
-interface ReaderState {
-  buffer: Buffer;
-  start: number;
-  end: number;
-  eof: boolean;
-  bytesRead: number;
-}
-
-/** Reads more of the file after the unconsumed data, compacting or growing the buffer first. */
-async function fill(
-  file: FileHandle,
-  state: ReaderState,
-  maxUnconsumed: number,
-  what: string,
-): Promise<void> {
-  const unconsumed = state.end - state.start;
-  // Make room once less than a quarter of the buffer is free, so reads stay large.
-  if (state.buffer.length - state.end < state.buffer.length / 4) {
-    if (unconsumed > maxUnconsumed)
-      throw new BundleFormatError(`${what} is longer than ${maxUnconsumed} bytes`);
-    // Mostly unconsumed data (a long line or a large batch): grow; otherwise compact in place.
-    const target =
-      unconsumed > state.buffer.length / 2 ? Buffer.allocUnsafe(state.buffer.length * 2) : state.buffer;
-    state.buffer.copy(target, 0, state.start, state.end);
-    state.buffer = target;
-    state.start = 0;
-    state.end = unconsumed;
-  }
-  const { bytesRead } = await file.read(state.buffer, state.end, state.buffer.length - state.end, null);
-  if (bytesRead === 0) state.eof = true;
-  state.end += bytesRead;
-  state.bytesRead += bytesRead;
 }
 
 /** Every entry of a bundle file, parsed, in order: for tools and tests; the verifier uses batches. */
