@@ -76,7 +76,8 @@ export async function seedDemoTenants(options: SeedOptions): Promise<SeededDemoU
   const now = options.now ?? (() => new Date());
   const users = demoUsers();
   const stored = ((await readJsonFile(options.passwordsFile)) ?? {}) as DemoPasswordsFile;
-  const passwords: DemoPasswordsFile = {};
+  // Entries of tenants onboarded with `npm run onboard` stay.
+  const passwords: DemoPasswordsFile = { ...stored };
   for (const user of users) {
     passwords[user.email] = {
       tenantId: user.tenantId,

@@ -11,6 +11,8 @@ import { invoiceRoutes } from './routes/invoices';
 import { memberRoutes } from './routes/members';
 import { publicRoutes } from './routes/public';
 import { settingsRoutes } from './routes/settings';
+import { supportRoutes } from './routes/support';
+import { tenantRoutes } from './routes/tenants';
 
 export type { HttpMethod, PrincipalKind, RouteDefinition, RouteGroup } from './route-definition';
 
@@ -22,6 +24,8 @@ export const routes: readonly RouteDefinition[] = [
   ...counterpartyRoutes,
   ...memberRoutes,
   ...apiKeyRoutes,
+  ...supportRoutes,
+  ...tenantRoutes,
 ];
 
 export const routeGroups: readonly RouteGroup[] = [...new Set(routes.map((route) => route.group))];
