@@ -41,8 +41,10 @@ export function processBatch(request) {
   const nodeInput = Buffer.alloc(65);
   nodeInput[0] = 0x01;
 
+  // Most batches keep no node: skip the lookup (and its key string) for them.
+  const keepsNodes = wantedKeys.size > 0;
   const capture = (level, index, slot) => {
-    if (wantedKeys.size > 0 && wantedKeys.has(`${level}:${index}`)) {
+    if (wantedKeys.has(`${level}:${index}`)) {
       captured.push({ level, index, hash: Buffer.from(stackHashes.subarray(slot * 32, slot * 32 + 32)) });
     }
   };
@@ -91,7 +93,7 @@ export function processBatch(request) {
     lastEntryEnd = lineEnd;
     stackLevels[slot] = 0;
     stackIndexes[slot] = position;
-    capture(0, position, slot);
+    if (keepsNodes) capture(0, position, slot);
     // Merge while the node below is this node's left sibling (same level, even index).
     while (
       slot > 0 &&
@@ -105,7 +107,7 @@ export function processBatch(request) {
       stackIndexes[slot - 1] /= 2;
       slot--;
       stackSize--;
-      capture(stackLevels[slot], stackIndexes[slot], slot);
+      if (keepsNodes) capture(stackLevels[slot], stackIndexes[slot], slot);
     }
     lineStart = lineEnd + 1;
   }
