@@ -5,8 +5,9 @@
 import { availableParallelism } from 'node:os';
 import { type Benchmark, type BenchRow, renderTable } from './harness';
 import { invoicesBenchmark } from './invoices';
+import { sealBenchmark } from './seal';
 
-const benchmarks: readonly Benchmark[] = [invoicesBenchmark];
+const benchmarks: readonly Benchmark[] = [invoicesBenchmark, sealBenchmark];
 
 const filter = process.argv[2]?.toLowerCase();
 const selected = benchmarks.filter((each) => !filter || each.name.toLowerCase().includes(filter));

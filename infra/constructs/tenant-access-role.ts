@@ -20,8 +20,8 @@ export interface TenantAccessRoleProps {
 /**
  * The tenant access role of DESIGN.md (AZ-3): a request handler assumes it with the tenant id
  * as a session tag and then reaches only items whose partition key starts with `<tenantId>#`,
- * through item actions only (no Scan, no PartiQL), and only put, get and query on
- * append-only tables (AUD-2). A request without keys fails on the `Null` condition.
+ * through item actions only (no Scan, no PartiQL), only put, get and query on
+ * append-only tables (AUD-2), and only reads of the tenant registry. A request without keys fails on the `Null` condition.
  */
 export class TenantAccessRole extends Construct {
   readonly role: iam.Role;
@@ -66,7 +66,12 @@ export class TenantAccessRole extends Construct {
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: `TenantItems${tableId.charAt(0).toUpperCase()}${tableId.slice(1)}`,
-          actions: definition.appendOnly ? [...appendOnlyActions] : [...itemReadActions, ...itemWriteActions],
+          actions: definition.appendOnly
+            ? [...appendOnlyActions]
+            : definition.tenantReadOnly
+              ? // The tenant registry: read, and condition checks of the tenant's status (DAT-2).
+                [...itemReadActions, 'dynamodb:ConditionCheckItem']
+              : [...itemReadActions, ...itemWriteActions],
           resources: dataTables.resourceArns(tableId, indexNames),
           conditions: {
             'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [tenantLeadingKeys] },

@@ -3,12 +3,17 @@
  * which is bound to one tenant: locally the tenant guard checks every request, and
  * in AWS the client will carry the tenant access role's session (AZ-3) with the guard
  * kept as a second line. Cross-tenant jobs use `platformDocumentClient`.
+ *
+ * `keyring` holds the tenants' data keys (ENC-3).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RuntimeConfig } from '#shared/config/runtime';
+import { createKeyService, type KeyService } from '#shared/crypto/key-service';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
 import { assertTenantScoped, tableDefinitionsByName } from './tenant-guard';
+import { TenantKeyring, type TenantKeyringOptions } from './tenant-keyring';
+import { TenantRegistry } from './tenants';
 
 const translateConfig = {
   marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
@@ -28,19 +33,39 @@ function baseClientConfig(config: RuntimeConfig): DynamoDBClientConfig {
   return { region: config.region, maxAttempts: 3 };
 }
 
+export interface DataClientsOptions {
+  /** @default createKeyService(config) */
+  readonly keyService?: KeyService;
+  readonly keyring?: TenantKeyringOptions;
+}
+
 export class DataClients {
   readonly #config: RuntimeConfig;
+  readonly #options: DataClientsOptions;
   readonly #tenantClients = new Map<string, DynamoDBDocumentClient>();
   readonly #definitions;
   #platform: DynamoDBDocumentClient | undefined;
+  #keyring: TenantKeyring | undefined;
 
-  constructor(config: RuntimeConfig) {
+  constructor(config: RuntimeConfig, options: DataClientsOptions = {}) {
     this.#config = config;
+    this.#options = options;
     this.#definitions = tableDefinitionsByName(config.stage);
   }
 
   get stage(): string {
     return this.#config.stage;
+  }
+
+  /** The tenants' data keys (created on first use, so clients that never seal need no key service). */
+  get keyring(): TenantKeyring {
+    this.#keyring ??= new TenantKeyring(
+      this.#options.keyService ?? createKeyService(this.#config),
+      new TenantRegistry(this.#config.stage),
+      () => this.platform(),
+      { provisionMissing: this.#config.mode === 'local', ...this.#options.keyring },
+    );
+    return this.#keyring;
   }
 
   /** A document client that can only touch the tenant's own items. Cached per tenant. */

@@ -30,9 +30,24 @@ export interface TableDefinition {
   readonly stream: boolean;
   /** Whether application roles may only put, get and query (AUD-2). */
   readonly appendOnly: boolean;
+  /**
+   * Whether tenant sessions may only read (get, query, condition checks); the platform's
+   * own jobs (onboarding, termination, purge) write it. @default false
+   */
+  readonly tenantReadOnly?: boolean;
+  /**
+   * ENC-3: every item is sealed. All attributes except the table and index keys, the TTL
+   * attribute and `plainAttributes` travel in the one `sealed` attribute, AES-256-GCM under
+   * the tenant's data key (shared/crypto/seal.ts). Plain attributes are concurrency and
+   * state metadata that conditions and filters need: never personal or banking data.
+   */
+  readonly sealed?: { readonly plainAttributes: readonly string[] };
 }
 
-export const tableIds = ['data', 'members', 'audit', 'auditHead', 'idempotency'] as const;
+/** The attribute that holds an item's sealed payload. */
+export const sealedAttribute = 'sealed';
+
+export const tableIds = ['data', 'members', 'audit', 'auditHead', 'idempotency', 'tenants'] as const;
 export type TableId = (typeof tableIds)[number];
 
 export const tables: Readonly<Record<TableId, TableDefinition>> = {
@@ -49,6 +64,9 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
     ],
     stream: false,
     appendOnly: false,
+    // `version` for If-Match conditions, `status` for the status filter, `sequence` for the
+    // gap-free invoice number counter; everything else of an item is sealed.
+    sealed: { plainAttributes: ['version', 'status', 'sequence'] },
   },
   members: {
     id: 'members',
@@ -93,6 +111,22 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
     timeToLiveAttribute: 'expiresAt',
     stream: false,
     appendOnly: false,
+    // The stored responses carry personal data: fingerprint, response and time are sealed.
+    sealed: { plainAttributes: [] },
+  },
+  tenants: {
+    id: 'tenants',
+    description:
+      'Tenant registry: status (active, terminated, purged), tenant key reference and wrapped data keys by version.',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    scope: 'tenant',
+    indexes: [],
+    stream: false,
+    appendOnly: false,
+    // A tenant session reads its own record (its wrapped data keys, its status) and checks
+    // its status in every change; only platform jobs (onboarding, termination, purge) write it.
+    tenantReadOnly: true,
   },
 };
 

@@ -4,7 +4,7 @@
  * `dynamodb:LeadingKeys` condition would check it: each partition key, index keys
  * included, must begin with `<tenantId>#`; a request without one is refused (the
  * `Null` condition); Scan and PartiQL are never allowed; audit entries are put, get
- * and query only (AUD-2).
+ * and query only (AUD-2); the tenant registry is read-only.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type TableDefinition, type TableId, tableIds, tableName, tables } from './tables';
@@ -82,6 +82,9 @@ export function assertTenantScoped(
     if (definition.appendOnly && (action === 'Update' || action === 'Delete')) {
       throw new TenantGuardError(`${action} on append-only table ${definition.id} is not allowed`);
     }
+    if (definition.tenantReadOnly && (action === 'Put' || action === 'Update' || action === 'Delete')) {
+      throw new TenantGuardError(`${action} on ${definition.id} is for platform jobs only`);
+    }
     checkKey(definition, action === 'Put' ? single.Item : single.Key, action);
   };
 
@@ -113,6 +116,9 @@ export function assertTenantScoped(
         if (commandName === 'BatchGetItemCommand') {
           for (const key of (request as { Keys?: Item[] }).Keys ?? []) checkKey(definition, key, 'BatchGet');
         } else {
+          if (definition.tenantReadOnly) {
+            throw new TenantGuardError(`BatchWrite on ${definition.id} is for platform jobs only`);
+          }
           for (const write of request as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]) {
             if (write.DeleteRequest && definition.appendOnly) {
               throw new TenantGuardError(`Delete on append-only table ${definition.id} is not allowed`);

@@ -95,4 +95,24 @@ describe('[AZ-3] the local tenant guard mirrors the tenant access role', () => {
       TenantGuardError,
     );
   });
+
+  it('[DAT-2] lets a tenant session read and condition-check its registry record, never write it', () => {
+    const tenants = 'strongroom-test-tenants';
+    const key = { pk: { S: 't1#tenant' }, sk: { S: 'registry' } };
+    expect(() => check('GetItemCommand', { TableName: tenants, Key: key })).not.toThrow();
+    expect(() =>
+      check('TransactWriteItemsCommand', {
+        TransactItems: [{ ConditionCheck: { TableName: tenants, Key: key } }],
+      }),
+    ).not.toThrow();
+    for (const [command, input] of [
+      ['PutItemCommand', { TableName: tenants, Item: key }],
+      ['UpdateItemCommand', { TableName: tenants, Key: key }],
+      ['DeleteItemCommand', { TableName: tenants, Key: key }],
+      ['BatchWriteItemCommand', { RequestItems: { [tenants]: [{ PutRequest: { Item: key } }] } }],
+      ['TransactWriteItemsCommand', { TransactItems: [{ Put: { TableName: tenants, Item: key } }] }],
+    ] as const) {
+      expect(() => check(command, input), command).toThrow(/platform jobs only/);
+    }
+  });
 });
