@@ -9,6 +9,7 @@ import { isEuRegion } from '#shared/config/product';
 import { loadConfig, type StrongroomConfig } from './config';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { AccountStack } from './stacks/account-stack';
+import { accountBaselineEnabled, addAccountBaseline, type BaselineStack } from './stacks/baseline-stack';
 import { DrVaultStack } from './stacks/dr-vault-stack';
 import { PlatformStack } from './stacks/platform-stack';
 
@@ -21,6 +22,8 @@ export interface StrongroomApp {
   readonly account: AccountStack;
   readonly platforms: readonly PlatformStack[];
   readonly drVaults: readonly DrVaultStack[];
+  /** The account baseline (INF-6); empty when `strongroom:accountBaseline` is false. */
+  readonly baselines: readonly BaselineStack[];
 }
 
 export interface BuildAppOptions extends AppProps {
@@ -66,13 +69,16 @@ export function buildApp(options: BuildAppOptions = {}): StrongroomApp {
     platforms.push(platform);
     drVaults.push(drVault);
   }
+  const baselines = accountBaselineEnabled((key) => app.node.tryGetContext(key))
+    ? addAccountBaseline(app, config)
+    : [];
   Tags.of(app).add('strongroom:project', 'strongroom');
 
   assertEuResidency(app);
   acknowledgeNagFindings({ account, platforms, drVaults });
   // Acknowledged findings are also written into the templates' metadata, for reviewers of the CloudFormation.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
-  return { app, config, account, platforms, drVaults };
+  return { app, config, account, platforms, drVaults, baselines };
 }
 
 /**

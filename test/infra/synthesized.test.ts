@@ -93,6 +93,9 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
     const expected = [
       'strongroom-account',
       ...stageNames.flatMap((stage) => [`strongroom-${stage}-platform`, `strongroom-${stage}-dr`]),
+      // The account baseline (INF-6), on unless strongroom:accountBaseline is false.
+      'strongroom-baseline',
+      'strongroom-baseline-dr',
     ].sort();
     expect(names).toEqual(expected);
     expect(stageNames).toEqual(['dev', 'prod']);
@@ -182,8 +185,16 @@ describe('[ENC-2][ENC-4] customer-managed keys', () => {
             (statement.Condition?.StringEquals as Json | undefined)?.['aws:SourceAccount'] !== undefined
               ? statement
               : undefined;
+          // The account baseline (INF-6): CloudTrail for this account's trail, EventBridge rules of this
+          // account publishing findings to an encrypted topic.
+          const conditions = statement.Condition?.StringEquals as Json | undefined;
+          const baselineService =
+            /"(cloudtrail|events)\.amazonaws\.com"/.test(json(statement.Principal)) &&
+            (conditions?.['aws:SourceArn'] ?? conditions?.['aws:SourceAccount']) !== undefined
+              ? statement
+              : undefined;
           expect(
-            viaService ?? logsContext ?? alarmsOfAccount,
+            viaService ?? logsContext ?? alarmsOfAccount ?? baselineService,
             `${name}/${id} ${json(statement)}`,
           ).toBeDefined();
         }
