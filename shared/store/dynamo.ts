@@ -4,13 +4,15 @@
  * in AWS the client will carry the tenant access role's session (AZ-3) with the guard
  * kept as a second line. Cross-tenant jobs use `platformDocumentClient`.
  *
- * `keyring` holds the tenants' data keys (ENC-3).
+ * Both kinds seal what they write to sealed tables and open what they read (ENC-3,
+ * item-sealing.ts), with the tenant's data keys from the `keyring`.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { createKeyService, type KeyService } from '#shared/crypto/key-service';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { attachItemSealing, ItemSealer } from './item-sealing';
 import { assertTenantScoped, tableDefinitionsByName } from './tenant-guard';
 import { TenantKeyring, type TenantKeyringOptions } from './tenant-keyring';
 import { TenantRegistry } from './tenants';
@@ -44,6 +46,7 @@ export class DataClients {
   readonly #options: DataClientsOptions;
   readonly #tenantClients = new Map<string, DynamoDBDocumentClient>();
   readonly #definitions;
+  readonly #sealer: ItemSealer;
   #platform: DynamoDBDocumentClient | undefined;
   #keyring: TenantKeyring | undefined;
 
@@ -51,6 +54,7 @@ export class DataClients {
     this.#config = config;
     this.#options = options;
     this.#definitions = tableDefinitionsByName(config.stage);
+    this.#sealer = new ItemSealer(this.#definitions, () => this.keyring);
   }
 
   get stage(): string {
@@ -83,16 +87,20 @@ export class DataClients {
       { step: 'build', name: 'strongroomTenantGuard', priority: 'high' },
     );
     const client = DynamoDBDocumentClient.from(base, translateConfig);
+    attachItemSealing(client, this.#sealer);
     this.#tenantClients.set(tenantId, client);
     return client;
   }
 
   /** The client of cross-tenant jobs (identity lookup, onboarding, folding, purge). */
   platform(): DynamoDBDocumentClient {
-    this.#platform ??= DynamoDBDocumentClient.from(
-      new DynamoDBClient(baseClientConfig(this.#config)),
-      translateConfig,
-    );
+    if (!this.#platform) {
+      this.#platform = DynamoDBDocumentClient.from(
+        new DynamoDBClient(baseClientConfig(this.#config)),
+        translateConfig,
+      );
+      attachItemSealing(this.#platform, this.#sealer);
+    }
     return this.#platform;
   }
 

@@ -2,6 +2,8 @@
  * Invoice items in the tenant's data table. Keys and index attributes carry ids and
  * states only, never personal or banking data (ENC-3): the status index (gsi1) and the
  * counterparty index (gsi2) both sort by invoice id, which is creation-time ordered.
+ * The data clients seal the `invoice` payload (item-sealing.ts); `status` and `version`
+ * stay plain beside it for the status filter and the If-Match condition.
  */
 import {
   type DynamoDBDocumentClient,
@@ -47,6 +49,7 @@ export class InvoiceStore {
         ? {}
         : { gsi2pk: `${prefix}invoice-counterparty#${invoice.counterpartyId}`, gsi2sk: invoice.id }),
       status: invoice.status,
+      version: invoice.version,
       invoice,
     };
   }
@@ -67,7 +70,8 @@ export class InvoiceStore {
       Put: {
         TableName: this.#table,
         Item: this.#item(tenantId, invoice),
-        ConditionExpression: 'invoice.version = :expected',
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
         ExpressionAttributeValues: { ':expected': expectedVersion },
       },
     };
@@ -89,7 +93,7 @@ export class InvoiceStore {
     const result = await client.send(
       new GetCommand({ TableName: this.#table, Key: sequenceKey(tenantId), ConsistentRead: true }),
     );
-    return Number(result.Item?.value ?? 0);
+    return Number(result.Item?.sequence ?? 0);
   }
 
   /** Moves the sequence from `current` to `current + 1`, failing if another issue took it first. */
@@ -98,15 +102,15 @@ export class InvoiceStore {
       Update: {
         TableName: this.#table,
         Key: sequenceKey(tenantId),
-        UpdateExpression: 'SET #value = :next',
-        ExpressionAttributeNames: { '#value': 'value' },
+        UpdateExpression: 'SET #sequence = :next',
+        ExpressionAttributeNames: { '#sequence': 'sequence' },
         ...(current === 0
           ? {
               ConditionExpression: 'attribute_not_exists(pk)',
               ExpressionAttributeValues: { ':next': 1 },
             }
           : {
-              ConditionExpression: '#value = :current',
+              ConditionExpression: '#sequence = :current',
               ExpressionAttributeValues: { ':next': current + 1, ':current': current },
             }),
       },

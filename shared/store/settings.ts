@@ -1,4 +1,7 @@
-/** Tenant settings: one item per tenant, versioned for If-Match updates. */
+/**
+ * Tenant settings: one item per tenant, versioned for If-Match updates. The data clients
+ * seal the `settings` payload (item-sealing.ts); `version` stays plain for the conditions.
+ */
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -30,11 +33,12 @@ export class SettingsStore {
     return {
       Put: {
         TableName: this.#table,
-        Item: { ...key(tenantId), settings },
+        Item: { ...key(tenantId), version: settings.version, settings },
         ...(expectedVersion === 0
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : {
-              ConditionExpression: 'settings.version = :expected',
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
               ExpressionAttributeValues: { ':expected': expectedVersion },
             }),
       },
@@ -50,7 +54,8 @@ export class SettingsStore {
         ...(version === 0
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : {
-              ConditionExpression: 'settings.version = :expected',
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
               ExpressionAttributeValues: { ':expected': version },
             }),
       },

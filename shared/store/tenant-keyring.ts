@@ -248,3 +248,24 @@ export class TenantKeyring {
     this.#dataKeys.deleteWhere((key) => key.startsWith(`${tenantId}:`));
   }
 }
+
+/**
+ * The onboarding seam (shared/services/onboarding.ts, `TenantKeyProvisioner`): gives a new
+ * tenant its keys and registry record before the onboarding transaction, and reports where
+ * the key is (no key material) for the onboarding record.
+ */
+export function tenantKeyProvisioner(keyring: TenantKeyring): {
+  provision(tenantId: string): Promise<Readonly<Record<string, string>>>;
+} {
+  return {
+    async provision(tenantId) {
+      const record = await keyring.provision(tenantId);
+      return {
+        status: 'provisioned',
+        keyId: record.keyRef.keyId,
+        ...(record.keyRef.replicaRegion ? { replicaRegion: record.keyRef.replicaRegion } : {}),
+        dataKeyVersion: String(record.currentKeyVersion),
+      };
+    },
+  };
+}
