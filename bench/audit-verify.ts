@@ -293,6 +293,13 @@ export const auditVerifyBenchmark: Benchmark = {
           higherIsBetter: false,
         },
         {
+          name: 'verifier CPU time per entry (workers: 0)',
+          value: singleThread.cpuMicrosPerEntry,
+          unit: 'µs',
+          baseline: cpuBaseline,
+          higherIsBetter: false,
+        },
+        {
           name: `inclusion proof at 10^6 entries (max over ${proofSamples} leaves)`,
           value: maxProofHashes * 32,
           unit: 'bytes',
