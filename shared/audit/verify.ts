@@ -18,7 +18,8 @@
  *   4. the number of lines equals the last checkpoint's size.
  *
  * Leaf hashing runs on worker threads (verify-worker.mjs) for large bundles; the main
- * thread reads the file, cuts batches and folds each batch's few subtree nodes.
+ * thread reads the file, cuts batches, hashes batches itself while every worker has
+ * enough queued, and folds each batch's few subtree nodes in log order.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
