@@ -20,7 +20,8 @@ export type RouteGroup =
   | 'members'
   | 'api-keys'
   | 'support'
-  | 'tenants';
+  | 'tenants'
+  | 'lifecycle';
 
 export interface RouteDefinition {
   /** Stable operation id, used as OpenAPI operationId and in logs. */

@@ -8,6 +8,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { counterpartyRoutes } from './routes/counterparties';
 import { invoiceRoutes } from './routes/invoices';
+import { lifecycleRoutes } from './routes/lifecycle';
 import { memberRoutes } from './routes/members';
 import { publicRoutes } from './routes/public';
 import { settingsRoutes } from './routes/settings';
@@ -26,6 +27,8 @@ export const routes: readonly RouteDefinition[] = [
   ...apiKeyRoutes,
   ...supportRoutes,
   ...tenantRoutes,
+  // Last: a termination ends the writes of every route before it (the matrix relies on it).
+  ...lifecycleRoutes,
 ];
 
 export const routeGroups: readonly RouteGroup[] = [...new Set(routes.map((route) => route.group))];

@@ -39,9 +39,11 @@ export function requestFingerprint(actorId: string, operationId: string, body: u
 
 export class IdempotencyStore {
   readonly #table: string;
+  readonly stage: string;
 
   constructor(stage: string) {
     this.#table = tableName(stage, 'idempotency');
+    this.stage = stage;
   }
 
   async find(

@@ -2,6 +2,11 @@
  * One mutation, one DynamoDB transaction: the change, its pending audit entry and the
  * idempotency record are committed together or not at all (AUD-1, API-3). After the
  * commit the writer folds the audit log (group commit) so the entry gets its sequence.
+ *
+ * Every change with business writes also carries a condition on the tenant registry that
+ * the tenant is active (or has no record), so a terminated tenant is read-only from the
+ * moment its termination commits (DAT-2). Audit-only commits (access events, failed
+ * attempts) carry no such condition: a terminated tenant's log still records them.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -10,14 +15,26 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '#shared/audit/entry';
-import { ConflictError, ContentionError, IdempotencyKeyReuseError } from '#shared/domain/errors';
+import {
+  ConflictError,
+  ContentionError,
+  IdempotencyKeyReuseError,
+  StrongroomError,
+} from '#shared/domain/errors';
 import { logger } from '#shared/observability/logger';
 import type { AuditLog } from './audit-log';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from './idempotency';
+import { TenantRegistry } from './tenants';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const maxCommitAttempts = 3;
+
+/** DAT-2: the tenant is terminated (or purged); its data can be read and exported, not changed. */
+export class TenantReadOnlyError extends StrongroomError {
+  readonly code = 'tenant-read-only';
+  readonly status = 403;
+}
 
 export interface MutationRequest {
   readonly tenantId: string;
@@ -31,6 +48,11 @@ export interface MutationRequest {
    * `writes`; by default a ConflictError.
    */
   readonly conditionFailed?: (failedWrites: readonly number[]) => Error;
+  /**
+   * Whether the change needs an active tenant. @default true when there are business
+   * writes; termination, purge and exports of a terminated tenant say false.
+   */
+  readonly requireActiveTenant?: boolean;
 }
 
 export type MutationResult =
@@ -40,10 +62,12 @@ export type MutationResult =
 export class MutationWriter {
   readonly #auditLog: AuditLog;
   readonly #idempotency: IdempotencyStore;
+  readonly #registry: TenantRegistry;
 
-  constructor(auditLog: AuditLog, idempotency: IdempotencyStore) {
+  constructor(auditLog: AuditLog, idempotency: IdempotencyStore, registry?: TenantRegistry) {
     this.#auditLog = auditLog;
     this.#idempotency = idempotency;
+    this.#registry = registry ?? new TenantRegistry(idempotency.stage);
   }
 
   /** A stored response for the key, or undefined when the request is new. */
@@ -66,6 +90,10 @@ export class MutationWriter {
     const items: TransactItem[] = [...request.writes, ...this.#auditLog.pendingEntryWrites(request.entry)];
     if (idempotency)
       items.push(this.#idempotency.recordWrite(tenantId, idempotency.key, idempotency.record, request.now));
+    const activeCheckAt =
+      (request.requireActiveTenant ?? request.writes.length > 0)
+        ? items.push(this.#registry.activeCheck(tenantId)) - 1
+        : -1;
 
     for (let attempt = 1; ; attempt++) {
       try {
@@ -83,6 +111,11 @@ export class MutationWriter {
             idempotency.record.fingerprint,
           );
           if (replayed) return { kind: 'replayed', response: replayed };
+        }
+        if (activeCheckAt >= 0 && reasons[activeCheckAt]?.Code === 'ConditionalCheckFailed') {
+          throw new TenantReadOnlyError(
+            'This tenant is terminated: its data can be read and exported, but not changed.',
+          );
         }
         const failedWrites = reasons
           .slice(0, request.writes.length)

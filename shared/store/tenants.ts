@@ -125,15 +125,16 @@ export class TenantRegistry {
   }
 
   /**
-   * A transaction item that holds only while the tenant is active: every business change
-   * carries it, so termination makes the tenant read-only at once (DAT-2).
+   * A transaction item that holds only while the tenant is active (or has no record: a
+   * tenant the identity work set up before its keys): every business change carries it,
+   * so termination makes the tenant read-only at once (DAT-2).
    */
   activeCheck(tenantId: string): TransactItem {
     return {
       ConditionCheck: {
         TableName: this.#table,
         Key: tenantRecordKey(tenantId),
-        ConditionExpression: '#status = :active',
+        ConditionExpression: 'attribute_not_exists(pk) OR #status = :active',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':active': 'active' },
       },

@@ -250,6 +250,8 @@ export const routeFixtures: Readonly<Record<string, Fixture>> = {
     path: '/tenants',
     body: { tenantId: uniqueTenantId('matrix'), ownerEmail: uniqueEmail('matrix-owner') },
   }),
+  // The last route of the table: the owner's call terminates the victim tenant for good.
+  terminateTenant: async (world) => ({ path: '/termination', body: { confirmTenantId: world.tenantId } }),
 };
 
 /** A request id for requests the matrix sends with an Idempotency-Key. */
