@@ -43,6 +43,8 @@ export const reasons = {
     'The audit stream consumer archives objects whose keys are known only at run time (tenants/<tenant>/entries|leaves|checkpoints/...); the grant is PutObject and GetObject under tenants/ of the one archive bucket, puts are conditional (If-None-Match) and Object Lock in compliance mode keeps every version.',
   streamFailureQueue:
     "This queue is the audit stream's on-failure destination: Lambda sends it the position of a batch given up after its retries, for an operator to replay. Nothing consumes it automatically, so a second dead-letter queue behind it would never receive anything; its depth raises an alarm on the incident topic.",
+  apiKeyPepperRotation:
+    'The API-key pepper rotates by a versioned procedure (add v2, make it current; stored hashes name their version), not by a rotation Lambda: a new random value would silently invalidate every API key. See infra/constructs/api-key-pepper.ts.',
 } as const;
 
 /** The logical id of a resource, as cdk-nag prints it in a finding's `<id.Arn>` reference. */
@@ -72,6 +74,10 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
   );
 
   for (const platform of targets.platforms) {
+    acknowledge(platform.apiKeyPepper.secret, {
+      rule: 'AwsSolutions-SMG4',
+      reason: reasons.apiKeyPepperRotation,
+    });
     const jobs = [platform.checkpointSigner.function, platform.auditStream.function];
     for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction, ...jobs]) {
       acknowledge(fn.tracingPolicy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.xrayWildcard });

@@ -6,11 +6,13 @@ import type { TableId } from '#shared/store/tables';
 import type { StageConfig } from '../config';
 import { ApiAlarms } from '../constructs/api-alarms';
 import { ApiFirewall } from '../constructs/api-firewall';
+import { ApiKeyPepper, apiKeyPepperSecretName } from '../constructs/api-key-pepper';
 import { AuditArchiveBucket } from '../constructs/audit-archive-bucket';
 import { AuditSigningKeys } from '../constructs/audit-signing-keys';
 import { AuditStreamConsumer } from '../constructs/audit-stream-consumer';
 import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
 import { DataTables } from '../constructs/data-tables';
+import { IdentityGrants } from '../constructs/identity-grants';
 import { IncidentTopic } from '../constructs/incident-topic';
 import { RouteFunction } from '../constructs/route-function';
 import { StrongroomApi } from '../constructs/strongroom-api';
@@ -32,9 +34,7 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   'api-keys': ['members', 'audit', 'auditHead', 'idempotency'],
   support: ['members', 'audit', 'auditHead', 'idempotency'],
   // Onboarding crosses tenants: the registry, the new tenant's owner and its first audit entry.
-  tenants: ['members', 'audit', 'auditHead', 'idempotency'],
-  // Termination (DAT-2): the registry is written with the platform's client, the entry in the tenant's log.
-  lifecycle: ['data', 'audit', 'auditHead', 'idempotency', 'tenants'],
+  tenants: ['members', 'audit', 'auditHead', 'idempotency', 'tenants'],
   settings: ['data', 'audit', 'auditHead', 'idempotency'],
 };
 
@@ -81,6 +81,7 @@ export class PlatformStack extends Stack {
   readonly checkpointSigner: CheckpointSignerJob;
   readonly auditStream: AuditStreamConsumer;
   readonly apiAlarms: ApiAlarms;
+  readonly apiKeyPepper: ApiKeyPepper;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -123,6 +124,9 @@ export class PlatformStack extends Stack {
 
     this.dataTables = new DataTables(this, 'Tables', { stage, encryptionKey: this.tableKey.key });
     this.users = new UserDirectory(this, 'Users', { stage, sesFromEmail: props.stageConfig.sesFromEmail });
+    this.apiKeyPepper = new ApiKeyPepper(this, 'ApiKeyPepper', { stage });
+    // Secret ARNs by name (SECRET_ARNS); the values are read at run time, never passed (SEC-1).
+    const pepperArns = JSON.stringify({ [apiKeyPepperSecretName]: this.apiKeyPepper.secretArn });
 
     const environment: Record<string, string> = {
       STRONGROOM_MODE: 'aws',
@@ -145,9 +149,11 @@ export class PlatformStack extends Stack {
       const publishesKeys = signingKeyReaderGroups.includes(group);
       routeFunctions[group] = new RouteFunction(this, `Route-${group}`, {
         ...functionProps,
-        environment: publishesKeys
-          ? { ...environment, AUDIT_SIGNING_KEYS: this.signingKeys.environmentValue }
-          : environment,
+        environment: {
+          ...environment,
+          ...(publishesKeys ? { AUDIT_SIGNING_KEYS: this.signingKeys.environmentValue } : {}),
+          ...(IdentityGrants.pepperReaderGroups.includes(group) ? { SECRET_ARNS: pepperArns } : {}),
+        },
         name: group,
         entry: handlerModule(group),
         description: `Strongroom ${stage}: ${group} routes`,
@@ -156,6 +162,7 @@ export class PlatformStack extends Stack {
     this.routeFunctions = routeFunctions;
     this.authorizerFunction = new RouteFunction(this, 'Authorizer', {
       ...functionProps,
+      environment: { ...environment, SECRET_ARNS: pepperArns },
       name: 'authorizer',
       entry: authorizerModule,
       description: `Strongroom ${stage}: request authorizer (tokens and API keys)`,
@@ -163,6 +170,15 @@ export class PlatformStack extends Stack {
 
     // The authorizer finds a caller's memberships through the platform-scoped identity index.
     this.dataTables.grantItemRead(this.authorizerFunction.role, 'members', ['byIdentity']);
+    // What identity and access need beyond their tables: the pepper, the user pool, the
+    // authorizer's narrow writes (AUTH-2, AUTH-5, AZ-5).
+    new IdentityGrants(this, 'IdentityGrants', {
+      dataTables: this.dataTables,
+      authorizer: this.authorizerFunction.role,
+      routeRoles: Object.fromEntries(routeGroups.map((group) => [group, routeFunctions[group].role])),
+      pepper: this.apiKeyPepper,
+      userPool: this.users.userPool,
+    });
     const sessionRoles = [];
     for (const group of routeGroups) {
       const tableIds = routeGroupTables[group];

@@ -118,6 +118,7 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
           `alias/strongroom/${stage}/audit-archive`,
           `alias/strongroom/${stage}/audit-signing`,
           `alias/strongroom/${stage}/audit-signing/1`,
+          `alias/strongroom/${stage}/api-key-pepper`,
         ].sort(),
       );
       const names = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').map(
@@ -454,27 +455,116 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     expect(roleId).toMatch(/^TenantAccess/);
   });
 
-  it('gives the authorizer read access to members only, through the identity index', () => {
+  it('[AUTH-2][AUTH-5][AZ-5] gives the authorizer member reads, audit appends and only last-used and failure counters to write', () => {
     const template = platformOf('dev');
-    const authorizerStatements = iamStatements(template).filter(
-      ({ where, statement }) =>
-        where.startsWith('AuthorizerRole') &&
-        list(statement.Action).some((a) => String(a).startsWith('dynamodb:')),
+    const tables = new Map(
+      resourcesOf(template, 'AWS::DynamoDB::GlobalTable').map(([id, table]) => [
+        id,
+        String(table.Properties.TableName),
+      ]),
     );
-    expect(authorizerStatements).toHaveLength(1);
-    const statement = authorizerStatements[0]?.statement;
-    expect(list(statement?.Action).sort()).toEqual([
+    const tableOf = (resource: unknown): string => {
+      const id =
+        referencedId(resource) ??
+        referencedId((resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1][0]);
+      return (tables.get(id ?? '') ?? '').replace(/^strongroom-dev-/, '');
+    };
+    const dynamo = iamStatements(template)
+      .filter(({ where }) => where.startsWith('AuthorizerRole'))
+      .map(({ statement }) => statement)
+      .filter((statement) => list(statement.Action).some((a) => String(a).startsWith('dynamodb:')));
+    const byTable = new Map<string, Statement[]>();
+    for (const statement of dynamo) {
+      for (const resource of list(statement.Resource)) {
+        byTable.set(tableOf(resource), [...(byTable.get(tableOf(resource)) ?? []), statement]);
+      }
+    }
+    expect([...byTable.keys()].sort()).toEqual(['audit', 'auditHead', 'members']);
+    // Members: reads (the identity index for the caller's tenants, grants by tenant), and one write.
+    const memberActions = (byTable.get('members') ?? []).flatMap((statement) =>
+      list(statement.Action).map(String),
+    );
+    expect([...new Set(memberActions)].sort()).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
+      'dynamodb:UpdateItem',
     ]);
-    expect(json(statement?.Resource)).toContain('/index/byIdentity');
-    // A reader holds no encrypt or data-key rights on any key.
-    const kmsActions = iamStatements(template)
-      .filter(({ where }) => where.startsWith('AuthorizerRole'))
-      .flatMap(({ statement }) => list(statement.Action).map(String))
-      .filter((action) => action.startsWith('kms:'));
-    expect([...new Set(kmsActions)].sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    expect(json(byTable.get('members'))).toContain('/index/byIdentity');
+    const update = (byTable.get('members') ?? []).find((statement) =>
+      list(statement.Action).includes('dynamodb:UpdateItem'),
+    );
+    expect(list(update?.Action)).toEqual(['dynamodb:UpdateItem']);
+    expect(update?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt', 'failures', 'ttl'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] },
+    });
+    // Audit entries of support access and failed key attempts: put, get and query only (AUD-2).
+    const auditActions = (byTable.get('audit') ?? []).flatMap((statement) =>
+      list(statement.Action).map(String),
+    );
+    expect([...new Set(auditActions)].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    // No Scan, no PartiQL, no deletes of members or keys anywhere in its policy.
+    const all = dynamo.flatMap((statement) => list(statement.Action).map(String));
+    for (const action of ['dynamodb:Scan', 'dynamodb:PartiQLSelect', 'dynamodb:ExecuteStatement']) {
+      expect(all).not.toContain(action);
+    }
+    expect(json(byTable.get('members'))).not.toContain('DeleteItem');
+  });
+
+  it('[AUTH-5][SEC-1][ENC-2] keeps the API-key pepper in Secrets Manager under its own key, read by the authorizer and the API-key routes only', () => {
+    const template = platformOf('dev');
+    const [secretId, secret] = onlyResourceOf(template, 'AWS::SecretsManager::Secret');
+    expect(secret.Properties).toMatchObject({
+      Name: 'strongroom/dev/api-key-pepper',
+      GenerateSecretString: {
+        SecretStringTemplate: '{"current":"v1"}',
+        GenerateStringKey: 'v1',
+        PasswordLength: 64,
+        ExcludePunctuation: true,
+      },
+    });
+    expect(secret.DeletionPolicy).toBe('Retain');
+    const keyId = referencedId(secret.Properties.KmsKeyId);
+    const [, key] = resourcesOf(template, 'AWS::KMS::Key').find(([id]) => id === keyId) ?? [];
+    expect(key?.Properties.EnableKeyRotation).toBe(true);
+    // Nothing of the value in the template: no SecretString, and no function environment holds it.
+    expect(secret.Properties.SecretString).toBeUndefined();
+    const readers = iamStatements(template)
+      .filter(({ statement }) => list(statement.Action).includes('secretsmanager:GetSecretValue'))
+      .filter(({ statement }) => referencedId(statement.Resource) === secretId)
+      .map(({ where }) => where.replace(/DefaultPolicy.*$/, ''));
+    expect(readers.sort()).toEqual(['AuthorizerRole', 'RouteapikeysRole']);
+    for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      if (variables?.SECRET_ARNS === undefined) continue;
+      expect(json(variables.SECRET_ARNS)).toContain(secretId);
+      expect(json(variables.SECRET_ARNS)).toContain('api-key-pepper');
+    }
+  });
+
+  it('[AUTH-1] lets only the members and onboarding routes invite people, on the stage pool only', () => {
+    const template = platformOf('dev');
+    const [poolId] = onlyResourceOf(template, 'AWS::Cognito::UserPool');
+    const inviting = iamStatements(template).filter(({ statement }) =>
+      list(statement.Action).some((action) => String(action).startsWith('cognito-idp:')),
+    );
+    expect(inviting.map(({ where }) => where.replace(/DefaultPolicy.*$/, '')).sort()).toEqual([
+      'RoutemembersRole',
+      'RoutetenantsRole',
+    ]);
+    for (const { statement } of inviting) {
+      expect(list(statement.Action).sort()).toEqual([
+        'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminGetUser',
+      ]);
+      expect(referencedId(statement.Resource)).toBe(poolId);
+    }
   });
 });
 
@@ -707,8 +797,19 @@ describe('[ENC-2][VUL-1] functions', () => {
       expect(variables.ALLOWED_ORIGINS, id).toBe('https://app.strongroom.example');
       const expires = Date.parse(String(variables.SECURITY_TXT_EXPIRES));
       expect(expires - s.now.getTime(), id).toBe(securityTxtValidityDays * 86_400_000);
-      for (const name of Object.keys(variables))
+      for (const [name, value] of Object.entries(variables)) {
+        // SECRET_ARNS names where secrets are (ARNs of Secrets Manager secrets), never what they are.
+        if (name === 'SECRET_ARNS') {
+          const refs = json(value).match(/"Ref":"[A-Za-z0-9]+"/g) ?? [];
+          expect(refs.length, id).toBeGreaterThan(0);
+          for (const ref of refs) {
+            const secretId = ref.slice(7, -1);
+            expect(template.toJSON().Resources[secretId]?.Type, id).toBe('AWS::SecretsManager::Secret');
+          }
+          continue;
+        }
         expect(name, id).not.toMatch(/SECRET|PASSWORD|PEPPER|TOKEN|PRIVATE/);
+      }
     }
   });
 
