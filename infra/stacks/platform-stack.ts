@@ -35,6 +35,8 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   support: ['members', 'audit', 'auditHead', 'idempotency'],
   // Onboarding crosses tenants: the registry, the new tenant's owner and its first audit entry.
   tenants: ['members', 'audit', 'auditHead', 'idempotency', 'tenants'],
+  // Termination (DAT-2): the registry is written with the platform's client, the entry in the tenant's log.
+  lifecycle: ['data', 'audit', 'auditHead', 'idempotency', 'tenants'],
   settings: ['data', 'audit', 'auditHead', 'idempotency'],
 };
 
