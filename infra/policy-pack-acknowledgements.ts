@@ -1,0 +1,289 @@
+/**
+ * Acknowledgements of the policy packs that run as a report, not as a synth gate (INF-2):
+ * cdk-nag's NIST 800-53 R5, PCI DSS 3.2.1 and HIPAA Security packs, and cfn-guard with the
+ * Control Tower rules (`@cdklabs/cdk-validator-cfnguard`). AwsSolutions stays the synth gate,
+ * with its acknowledgements in infra/nag-suppressions.ts.
+ *
+ * `npm run security-report` runs the packs on the synthesized app, matches every finding to
+ * these entries and counts what is left per pack. Each entry names the rule, narrows it to
+ * resource types and construct paths, and says why:
+ * - `accepted`: the finding does not weaken a control here (a design decision, or a rule
+ *   that cannot see what the template does); the reason says which control covers it.
+ * - `open`: a real gap, tracked as planned work (the control it belongs to says so); it
+ *   counts as an open finding in the report until fixed.
+ * An entry that matches no finding is reported as stale.
+ */
+
+export type PolicyPackName = 'NIST.800.53.R5' | 'PCI.DSS.321' | 'HIPAA.Security' | 'cfn-guard';
+
+export const nagReportPacks = ['NIST.800.53.R5', 'PCI.DSS.321', 'HIPAA.Security'] as const;
+const nagPacks: readonly PolicyPackName[] = nagReportPacks;
+
+export type Disposition = 'accepted' | 'open';
+
+export interface PolicyPackAcknowledgement {
+  /** Packs the entry applies to. */
+  readonly packs: readonly PolicyPackName[];
+  /** cdk-nag rule without its pack prefix (`IAMNoInlinePolicy`), or the cfn-guard rule name. */
+  readonly rule: string;
+  /**
+   * CloudFormation types the entry is limited to.
+   * @default - any type the rule reports
+   */
+  readonly resourceTypes?: readonly string[];
+  /**
+   * Construct paths (as `aws:cdk:path` shows them) the entry is limited to.
+   * @default - any path
+   */
+  readonly constructPath?: RegExp;
+  readonly disposition: Disposition;
+  /** A short name for the kind of reason, for the report's summary. */
+  readonly category: string;
+  readonly reason: string;
+  /** Controls the finding belongs to. */
+  readonly controls: readonly string[];
+}
+
+const accessLogBucket = /\/(AccessLogs)\/Resource$/;
+const auditArchiveBucket = /\/AuditArchive\/Bucket\/Resource$/;
+const trailBucket = /\/Trail\/Bucket\/Resource$/;
+
+const reasons = {
+  inlinePolicies:
+    'CDK grants write one AWS::IAM::Policy per role, attached to that role only and scoped to the resources the role uses (INF-2: one role per function). A customer-managed policy would be the same statements in a resource that could be attached to other roles; the least-privilege content is proven by the infra tests, not by the policy kind.',
+  lambdaVpc:
+    'Functions are not in a VPC yet: INF-7 (isolated subnets, VPC endpoints with resource-scoped policies, per-function security groups) is planned. Data stores are IAM-only (INF-1), so no network path is needed to protect them, but egress is not restricted until INF-7 lands.',
+  lambdaConcurrency:
+    'Request functions are bounded by API Gateway stage throttling and the WAF rate rule (AUTH-2); reserving concurrency per function would carve the account pool into fixed slices and throttle legitimate traffic first. The scheduled and stream jobs run one batch at a time by their trigger.',
+  lambdaDlq:
+    'API functions are invoked synchronously (API Gateway, the REQUEST authorizer): a dead-letter queue applies only to asynchronous invocations and would never receive anything. The stream consumer has an on-failure destination queue with an alarm (AUD-2); the checkpoint signer runs on a schedule every few minutes, so a failed run is retried by the next one and a stale checkpoint raises an alarm (AUD-5).',
+  apiCache:
+    "API responses are tenant-specific and sent with Cache-Control: no-store (API-2); caching them in API Gateway would risk serving one caller another caller's data, so the stage cache is deliberately off.",
+  apiClientCertificate:
+    'The backend is Lambda through the AWS_PROXY integration, invoked with SigV4 by API Gateway; there is no HTTP backend to present a client certificate to. Clients reach the API over TLS 1.2+ with the enhanced security policy (ENC-1).',
+  archiveReplication:
+    'The audit archive is not yet replicated to the second EU region; the audit log itself is covered by PITR and the daily backups copied to the DR vault (BAK-2, planned). Cross-region replication of the Object Lock archive is planned with BAK-2.',
+  logBucketReplication:
+    'Server access log and trail buckets are evidence kept for 36 months in the primary region; replicating them adds a second copy of logs, not of data. CloudTrail log file integrity is protected by digest files (log file validation) and Object Lock instead.',
+  sseS3ForAccessLogs:
+    'S3 server access logging can only deliver to buckets with SSE-S3 (AES-256) default encryption, not SSE-KMS; these buckets hold access logs only (ENC-2 lists this exception).',
+  keyGrantDeny:
+    "Key policies allow kms:CreateGrant only with kms:GrantIsForAWSResource=true and kms:ViaService naming the key's services (statement GrantsOnlyForServiceResources), and no other statement allows it, so a grant for anything else is already denied; an explicit Deny statement would repeat that (ENC-4). Keys without service users allow no grants at all.",
+  appLogRetention:
+    'LOG-2 keeps application logs 6 months by design (data minimisation, DAT-3); access logs are kept 12 months and security logs 36 months. The Control Tower rule asks for one year on every log group.',
+  lambdaPermissionSourceArn:
+    "Every Lambda permission for API Gateway names the API's own execute-api ARN as SourceArn, built with Fn::Join from the API id; cfn-guard cannot evaluate intrinsic functions and reports the SourceArn as missing. The infra tests check the SourceArn of each permission.",
+  logBucketLogging:
+    'This bucket is the server access log destination itself; logging it to another bucket would only move the question one bucket further. Its contents are written by the S3 log delivery service only.',
+  objectLockForAccessLogs:
+    'Server access log buckets are not Object Lock buckets: S3 log delivery does not support destination buckets with a default Object Lock retention. The audit archive (AUD-2) and the CloudTrail bucket (INF-6) are locked.',
+  eventNotifications:
+    'No process consumes object events of these buckets: the archive is written by the audit stream consumer, which already knows every object it writes, and object-level access is recorded by the CloudTrail data events of the account baseline (INF-6).',
+  archiveLifecycle:
+    'Audit archive versions are kept by Object Lock in compliance mode for the configured retention (AUD-2, DAT-4); expiring them by lifecycle is part of the tenant retention job (DAT-4, planned), which decides per tenant what may go.',
+  guardDutyFeatures:
+    "S3 protection is enabled through the detector's Features (S3_DATA_EVENTS), the current GuardDuty API; the Control Tower rule reads only the legacy DataSources.S3Logs property, and CloudFormation refuses a detector with both, while Lambda network-activity protection exists only as a feature.",
+  failureQueueDlq:
+    "This queue is the audit stream's on-failure destination (a dead-letter queue itself): a second queue behind it would never receive anything; its depth raises an alarm on the incident topic (AUD-5).",
+} as const;
+
+export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = [
+  {
+    packs: nagPacks,
+    rule: 'IAMNoInlinePolicy',
+    resourceTypes: ['AWS::IAM::Policy', 'AWS::IAM::Role'],
+    disposition: 'accepted',
+    category: 'CDK grants are per-role policies',
+    reason: reasons.inlinePolicies,
+    controls: ['INF-2'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'LambdaInsideVPC',
+    resourceTypes: ['AWS::Lambda::Function'],
+    disposition: 'open',
+    category: 'No VPC yet (INF-7 planned)',
+    reason: reasons.lambdaVpc,
+    controls: ['INF-7'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 'lambda_inside_vpc_check',
+    resourceTypes: ['AWS::Lambda::Function'],
+    disposition: 'open',
+    category: 'No VPC yet (INF-7 planned)',
+    reason: reasons.lambdaVpc,
+    controls: ['INF-7'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'LambdaConcurrency',
+    resourceTypes: ['AWS::Lambda::Function'],
+    disposition: 'accepted',
+    category: 'Concurrency bounded by API throttling',
+    reason: reasons.lambdaConcurrency,
+    controls: ['AUTH-2'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'LambdaDLQ',
+    resourceTypes: ['AWS::Lambda::Function'],
+    disposition: 'accepted',
+    category: 'Synchronous invocation: a DLQ never fires',
+    reason: reasons.lambdaDlq,
+    controls: ['AUD-2', 'AUD-5'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'APIGWCacheEnabledAndEncrypted',
+    resourceTypes: ['AWS::ApiGateway::Stage'],
+    disposition: 'accepted',
+    category: 'Tenant data is never cached',
+    reason: reasons.apiCache,
+    controls: ['API-2'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'APIGWSSLEnabled',
+    resourceTypes: ['AWS::ApiGateway::Stage'],
+    disposition: 'accepted',
+    category: 'Lambda backend: no client certificate applies',
+    reason: reasons.apiClientCertificate,
+    controls: ['ENC-1'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'S3BucketReplicationEnabled',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: auditArchiveBucket,
+    disposition: 'open',
+    category: 'Archive replication planned (BAK-2)',
+    reason: reasons.archiveReplication,
+    controls: ['BAK-2', 'AUD-2'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'S3BucketReplicationEnabled',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: new RegExp(`${accessLogBucket.source}|${trailBucket.source}`),
+    disposition: 'accepted',
+    category: 'Log buckets are not replicated',
+    reason: reasons.logBucketReplication,
+    controls: ['LOG-2', 'INF-6'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'S3DefaultEncryptionKMS',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: accessLogBucket,
+    disposition: 'accepted',
+    category: 'S3 access logs require SSE-S3',
+    reason: reasons.sseS3ForAccessLogs,
+    controls: ['ENC-2'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_bucket_default_encryption_kms_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: accessLogBucket,
+    disposition: 'accepted',
+    category: 'S3 access logs require SSE-S3',
+    reason: reasons.sseS3ForAccessLogs,
+    controls: ['ENC-2'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 'kms_create_grant_aws_service_check',
+    resourceTypes: ['AWS::KMS::Key'],
+    disposition: 'accepted',
+    category: 'Grants already limited to AWS resources',
+    reason: reasons.keyGrantDeny,
+    controls: ['ENC-4'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 'cloudwatch_log_group_retention_period_check',
+    resourceTypes: ['AWS::Logs::LogGroup'],
+    disposition: 'accepted',
+    category: 'LOG-2 retention classes',
+    reason: reasons.appLogRetention,
+    controls: ['LOG-2', 'DAT-3'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 'lambda_function_public_access_prohibited_check',
+    resourceTypes: ['AWS::Lambda::Permission'],
+    disposition: 'accepted',
+    category: 'False positive: SourceArn is an intrinsic',
+    reason: reasons.lambdaPermissionSourceArn,
+    controls: ['INF-2'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_bucket_logging_enabled_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: accessLogBucket,
+    disposition: 'accepted',
+    category: 'Log destination buckets',
+    reason: reasons.logBucketLogging,
+    controls: ['LOG-2'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_bucket_object_lock_enabled_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: accessLogBucket,
+    disposition: 'accepted',
+    category: 'Log destination buckets',
+    reason: reasons.objectLockForAccessLogs,
+    controls: ['LOG-2'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_event_notifications_enabled_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    disposition: 'accepted',
+    category: 'No consumer for object events',
+    reason: reasons.eventNotifications,
+    controls: ['INF-6'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_lifecycle_policy_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: auditArchiveBucket,
+    disposition: 'accepted',
+    category: 'Archive kept by Object Lock',
+    reason: reasons.archiveLifecycle,
+    controls: ['AUD-2', 'DAT-4'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_version_lifecycle_policy_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: auditArchiveBucket,
+    disposition: 'accepted',
+    category: 'Archive kept by Object Lock',
+    reason: reasons.archiveLifecycle,
+    controls: ['AUD-2', 'DAT-4'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 'guardduty_s3_protection_enabled_check',
+    resourceTypes: ['AWS::GuardDuty::Detector'],
+    disposition: 'accepted',
+    category: 'False positive: S3 protection as a detector feature',
+    reason: reasons.guardDutyFeatures,
+    controls: ['INF-6'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 'sqs_dlq_check',
+    resourceTypes: ['AWS::SQS::Queue'],
+    constructPath: /\/AuditStream\/DeadLetters\/Resource$/,
+    disposition: 'accepted',
+    category: 'The queue is a dead-letter queue',
+    reason: reasons.failureQueueDlq,
+    controls: ['AUD-2'],
+  },
+];
