@@ -7,9 +7,12 @@ import { signedInPrincipal } from '#shared/http/request';
 import { createRouteGroupHandler } from '#shared/http/route-handler';
 import type { CreateTenantBody } from '#shared/http/schemas/support';
 import { createIdentityContext } from '#shared/services/identity-context';
-import { onboardTenant, pendingTenantKeys } from '#shared/services/onboarding';
+import { onboardTenant } from '#shared/services/onboarding';
+import { tenantKeyProvisioner } from '#shared/store/tenant-keyring';
 
-const context = { ...createIdentityContext(loadRuntimeConfig()), keys: pendingTenantKeys };
+const identity = createIdentityContext(loadRuntimeConfig());
+// The tenant's KMS key, first data key and registry record, before the onboarding transaction.
+const context = { ...identity, keys: tenantKeyProvisioner(identity.clients.keyring) };
 
 export const handler = createRouteGroupHandler('tenants', {
   createTenant: async (request) => {

@@ -12,7 +12,8 @@ import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-pr
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { StrongroomError } from '#shared/domain/errors';
 import { createIdentityContext } from '#shared/services/identity-context';
-import { onboardTenant, pendingTenantKeys } from '#shared/services/onboarding';
+import { onboardTenant } from '#shared/services/onboarding';
+import { tenantKeyProvisioner } from '#shared/store/tenant-keyring';
 import { cognitoLocalClient } from './cognito-app-client';
 import { readJsonFile, writePrivateFile } from './private-files';
 import type { DemoPasswordsFile } from './seed';
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
     securityTxtExpires: '',
     allowedOrigins: [],
   };
-  const context = { ...createIdentityContext(config), keys: pendingTenantKeys };
+  const identity = createIdentityContext(config);
+  const context = { ...identity, keys: tenantKeyProvisioner(identity.clients.keyring) };
   const email = ownerEmail.toLowerCase();
   const stored = await onboardTenant(context, {
     tenantId,
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(
     [
-      `Tenant ${created.tenantId} onboarded; its owner is member ${created.ownerId} (keys: ${created.keys.status ?? 'provisioned'}).`,
+      `Tenant ${created.tenantId} onboarded with its own key (${created.keys.keyId ?? created.keys.status}); its owner is member ${created.ownerId}.`,
       `The owner's password is in ${path.relative(process.cwd(), layout.demoUsers) || layout.demoUsers} (mode 0600). Sign in:`,
       `  TOKEN=$(npm run -s token -- ${email})`,
       '',

@@ -17,6 +17,7 @@ import {
 import { personRoles, platformTenantId, type RoleName } from '#shared/rbac/permissions';
 import type { DataClients } from '#shared/store/dynamo';
 import { identityIdOf, type MemberStore } from '#shared/store/members';
+import { OnboardingRecords } from '#shared/store/onboarding-records';
 import { readJsonFile, writePrivateFile } from './private-files';
 
 /**
@@ -87,6 +88,18 @@ export async function seedDemoTenants(options: SeedOptions): Promise<SeededDemoU
   }
   // Written before Cognito learns a password, so a crash never leaves one nobody knows.
   await writePrivateFile(options.passwordsFile, `${JSON.stringify(passwords, null, 2)}\n`);
+
+  // The demo tenants are taken: onboarding refuses their ids.
+  const onboarding = new OnboardingRecords(options.clients.stage);
+  for (const tenantId of Object.keys(demoTenants)) {
+    await onboarding.ensure(options.clients.platform(), {
+      tenantId,
+      status: 'active',
+      createdAt: now().toISOString(),
+      createdBy: 'seed',
+      keys: { status: 'on first use' },
+    });
+  }
 
   const seeded: SeededDemoUser[] = [];
   for (const user of users) {

@@ -5,11 +5,10 @@
  * platform's own log. The owner is invited through the user directory (Cognito
  * AdminCreateUser in AWS, which mails the invitation).
  *
- * Keys: the tenant's multi-Region KMS key and its first data key come from the
- * KeyService of the data-protection work (its tenant keyring's `provision`, which also
- * writes its registry record). The seam is `TenantKeyProvisioner`, called before the
- * transaction so a key failure registers nothing; until it is wired, `pendingTenantKeys`
- * records that the keys are pending.
+ * Keys: the tenant's multi-Region KMS key, its first data key and its registry record come
+ * from the data-protection work's keyring (`tenantKeyProvisioner` in
+ * shared/store/tenant-keyring.ts) through the `TenantKeyProvisioner` seam, called before
+ * the transaction: a key failure registers nothing, and a retry finds the keys made.
  */
 import type { ActorKind } from '#shared/audit/entry';
 import { ConflictError, ValidationError } from '#shared/domain/errors';
@@ -17,6 +16,7 @@ import { platformTenantId } from '#shared/rbac/permissions';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
 import { identityIdOf, type Member } from '#shared/store/members';
 import { type OnboardingRecord, OnboardingRecords } from '#shared/store/onboarding-records';
+import { TenantRegistry } from '#shared/store/tenants';
 import { isTenantId } from '#shared/tenancy/tenant-id';
 import { accessEntry } from './access-audit';
 import type { IdentityContext } from './identity-context';
@@ -25,11 +25,6 @@ import type { IdentityContext } from './identity-context';
 export interface TenantKeyProvisioner {
   provision(tenantId: string): Promise<Readonly<Record<string, string>>>;
 }
-
-/** Until the KeyService lands: no key yet, and the registry says so. */
-export const pendingTenantKeys: TenantKeyProvisioner = {
-  provision: async () => ({ status: 'pending' }),
-};
 
 /** Ids no customer may take: the platform's own, and the demo tenants of the local runtime. */
 export const reservedTenantIds: readonly string[] = [platformTenantId, 'admin', 'api', 'www', 'strongroom'];
@@ -70,7 +65,12 @@ export async function onboardTenant(
     const replayed = await context.mutations.replay(client, tenantId, command.idempotencyKey, fingerprint);
     if (replayed) return replayed;
   }
-  if (await registry.get(client, tenantId)) throw new ConflictError('A tenant with this id exists.');
+  // Taken if onboarded before, or known to the key registry in any state (terminated, purged).
+  const known = await Promise.all([
+    registry.get(client, tenantId),
+    new TenantRegistry(context.config.stage).get(client, tenantId),
+  ]);
+  if (known.some((record) => record !== undefined)) throw new ConflictError('A tenant with this id exists.');
 
   const keys = await context.keys.provision(tenantId);
   const { subject } = await context.directory().ensureUser(command.ownerEmail);

@@ -8,6 +8,7 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { platformTenantId } from '#shared/rbac/permissions';
@@ -42,6 +43,21 @@ export class OnboardingRecords {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
+  }
+
+  /** Records a tenant that exists without onboarding (the local demo tenants); keeps an existing record. */
+  async ensure(platformClient: DynamoDBDocumentClient, record: OnboardingRecord): Promise<void> {
+    try {
+      await platformClient.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...keyOf(record.tenantId), ...record, keys: { ...record.keys } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   async get(platformClient: DynamoDBDocumentClient, tenantId: string): Promise<OnboardingRecord | undefined> {

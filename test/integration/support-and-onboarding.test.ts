@@ -63,7 +63,12 @@ describe('[AZ-1] onboarding by the platform operator', () => {
       ownerId: string;
       keys: Record<string, string>;
     };
-    expect(tenant).toMatchObject({ tenantId, status: 'active', keys: { status: 'pending' } });
+    // ENC-4: its own key and first data key, made by the KeyService before the transaction.
+    expect(tenant).toMatchObject({
+      tenantId,
+      status: 'active',
+      keys: { status: 'provisioned', dataKeyVersion: '1' },
+    });
 
     // The invited owner completes the invitation and administers the tenant.
     const ownerToken = await identities.signIn(ownerEmail, await identities.setPassword(ownerEmail));
@@ -90,6 +95,14 @@ describe('[AZ-1] onboarding by the platform operator', () => {
       409,
       'conflict',
     );
+  });
+
+  it('refuses the id of a tenant that exists without onboarding, and never adds an owner to it', async () => {
+    const response = await call(gateway, 'POST', '/tenants', {
+      token: operator,
+      body: { tenantId: 'demo', ownerEmail: uniqueEmail('intruder') },
+    });
+    await expectProblem(response, 409, 'conflict');
   });
 
   it('refuses bad and reserved tenant ids, and everyone but the operator', async () => {
@@ -141,7 +154,7 @@ describe('[AZ-1] onboarding by the platform operator', () => {
           },
         );
       const { stdout } = await run(tenantId, ownerEmail);
-      expect(stdout).toContain(`Tenant ${tenantId} onboarded`);
+      expect(stdout).toContain(`Tenant ${tenantId} onboarded with its own key`);
       expect(stdout).toContain(`npm run -s token -- ${ownerEmail}`);
       const passwords = JSON.parse(await readFile(path.join(dataDir, 'demo-users.json'), 'utf8')) as Record<
         string,
