@@ -83,6 +83,8 @@ const reasons = {
     'Audit archive versions are kept by Object Lock in compliance mode for the configured retention (AUD-2, DAT-4); expiring them by lifecycle is part of the tenant retention job (DAT-4, planned), which decides per tenant what may go.',
   guardDutyFeatures:
     "S3 protection is enabled through the detector's Features (S3_DATA_EVENTS), the current GuardDuty API; the Control Tower rule reads only the legacy DataSources.S3Logs property, and CloudFormation refuses a detector with both, while Lambda network-activity protection exists only as a feature.",
+  pepperRotation:
+    'The API-key pepper is versioned: rotation adds a version that becomes current while older versions keep verifying existing hashes until those keys are rotated (docs/runbooks/key-compromise.md). Rotation is a documented procedure today; a scheduled Secrets Manager rotation function that adds a version is planned (AUTH-5, SEC-1).',
   failureQueueDlq:
     "This queue is the audit stream's on-failure destination (a dead-letter queue itself): a second queue behind it would never receive anything; its depth raises an alarm on the incident topic (AUD-5).",
 } as const;
@@ -190,6 +192,16 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     category: 'S3 access logs require SSE-S3',
     reason: reasons.sseS3ForAccessLogs,
     controls: ['ENC-2'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'SecretsManagerRotationEnabled',
+    resourceTypes: ['AWS::SecretsManager::Secret'],
+    constructPath: /\/ApiKeyPepper\//,
+    disposition: 'open',
+    category: 'Pepper rotation by procedure (scheduled rotation planned)',
+    reason: reasons.pepperRotation,
+    controls: ['AUTH-5', 'SEC-1'],
   },
   {
     packs: ['cfn-guard'],

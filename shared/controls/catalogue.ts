@@ -132,9 +132,6 @@ export const controls: readonly Control[] = [
     resourceTypes: ['AWS::Lambda::Function'],
     code: ['shared/crypto/secrets.ts', 'shared/crypto/pepper.ts'],
     status: 'implemented',
-    openItems: [
-      'The API-key pepper secret is read from Secrets Manager by the application; its AWS::SecretsManager::Secret resource is not in the templates yet.',
-    ],
   },
   {
     id: 'SEC-2',
@@ -146,7 +143,7 @@ export const controls: readonly Control[] = [
     code: ['.secretlintrc.json', 'tools/security-report/supply-chain.ts'],
     status: 'implemented',
     openItems: [
-      'npm run audit:prod needs the registry, so it runs as its own CI step, not inside the offline npm test.',
+      "npm run audit:prod (npm audit --omit=dev --audit-level=high) needs the registry's advisory API, so it is not part of the offline npm test; the registry mirror this project's CI reaches answers HTTP 405 to the advisory endpoint, so until CI has an advisory source the audit runs by hand or in a CI with registry access",
     ],
   },
   {
@@ -209,9 +206,6 @@ export const controls: readonly Control[] = [
       'shared/crypto/pepper.ts',
     ],
     status: 'implemented',
-    openItems: [
-      'The pepper secret (AWS::SecretsManager::Secret) is not created by the stacks yet: an operator creates it before the first API key (SEC-1).',
-    ],
   },
   {
     id: 'AUTH-6',

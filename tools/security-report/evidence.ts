@@ -613,8 +613,11 @@ export function checksFor(stacks: readonly StackTemplate[]): Map<string, CheckRe
     'INF-5': [
       {
         description: 'Each stage has its own platform and DR stacks, and its own keys',
-        select: where(stacksThemselves, (found) =>
-          /^strongroom-[a-z0-9-]+-(platform|dr)$/.test(found.stack.name),
+        select: where(
+          stacksThemselves,
+          (found) =>
+            /^strongroom-[a-z0-9-]+-(platform|dr)$/.test(found.stack.name) &&
+            !found.stack.name.startsWith('strongroom-baseline'),
         ),
         property: 'key aliases of the stack',
         value: (found) =>

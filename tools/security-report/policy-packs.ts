@@ -203,19 +203,18 @@ function runGuard(stacks: readonly StackTemplate[], used: Set<PolicyPackAcknowle
 function awsSolutionsOf(validation: ValidationReport): AwsSolutionsResult {
   const report = validation.pluginReports.find((each) => each.pluginName === 'AwsSolutions');
   const suppressed = report?.suppressedViolations ?? [];
-  const byRule = new Map<string, { count: number; reason: string }>();
+  const byRule = new Map<string, { rule: string; count: number; reason: string }>();
   for (const violation of suppressed) {
     const rule = violation.ruleName.replace(/\[.*$/, '');
-    const entry = byRule.get(rule) ?? { count: 0, reason: violation.reason ?? '' };
+    const reason = violation.reason ?? '';
+    const entry = byRule.get(`${rule}|${reason}`) ?? { rule, count: 0, reason };
     entry.count += violation.violatingConstructs.length;
-    byRule.set(rule, entry);
+    byRule.set(`${rule}|${reason}`, entry);
   }
   return {
     violations: (report?.violations ?? []).reduce((sum, each) => sum + each.violatingConstructs.length, 0),
     acknowledged: suppressed.reduce((sum, each) => sum + each.violatingConstructs.length, 0),
-    byRule: [...byRule]
-      .map(([rule, entry]) => ({ rule, ...entry }))
-      .sort((a, b) => a.rule.localeCompare(b.rule)),
+    byRule: [...byRule.values()].sort((a, b) => a.rule.localeCompare(b.rule) || b.count - a.count),
   };
 }
 

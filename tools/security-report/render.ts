@@ -271,7 +271,7 @@ export function renderMarkdown(inputs: ReportInputs): string {
     `- **SBOM (VUL-2):** ${inputs.sbom.format} ${inputs.sbom.specVersion}, ${inputs.sbom.components} components (${inputs.sbom.production} production), ` +
       `from \`npm sbom --sbom-format cyclonedx --package-lock-only\` (offline). \`npm run sbom\` writes \`cdk.out/sbom.cdx.json\`${inputs.supplyChain.sbomInBuild ? ' and `npm run synth` runs it after every synthesis' : ''}; this report writes one beside itself.`,
     `- **Secret scan (SEC-2):** \`npm run secrets\` = \`${inputs.supplyChain.secretScan ?? 'missing'}\`${inputs.supplyChain.secretScanInTest ? ', run by `npm test`' : ' (**not in npm test**)'}; rules: ${inputs.supplyChain.secretlintRules.join(', ') || 'none'}.`,
-    `- **Production dependency audit (SEC-2):** \`npm run audit:prod\` = \`${inputs.supplyChain.audit ?? 'missing'}\`; it needs the registry, so CI runs it as its own step, outside the offline \`npm test\`.`,
+    `- **Production dependency audit (SEC-2):** \`npm run audit:prod\` = \`${inputs.supplyChain.audit ?? 'missing'}\`; it needs the registry's advisory API, so it runs outside the offline \`npm test\` (see SEC-2's open item).`,
     '',
     '## Controls in detail',
     '',
