@@ -4,6 +4,7 @@
  * that names the key and shows the value (INF-3, INF-5).
  */
 import { isEuRegion } from '#shared/config/product';
+import { type FederationConfig, parseFederationConfig } from './federation-config';
 
 /** Context keys the app reads; nothing else is looked up (no context lookups, no AWS calls). */
 export const contextKeys = {
@@ -42,6 +43,8 @@ export interface StageConfig {
   readonly auditArchiveRetentionDays: number;
   /** Email addresses subscribed to the incident topic (INC-1); none means subscribe by hand. */
   readonly incidentEmails: readonly string[];
+  /** Per-tenant OIDC and SAML identity providers (AUTH-4); none means pool users only. */
+  readonly federation: FederationConfig | undefined;
 }
 
 export interface StrongroomConfig {
@@ -61,6 +64,7 @@ const stageDefaults: Omit<StageConfig, 'name'> = {
   // Financial records are kept ten years by default (DAT-4); a stage may say less, e.g. dev.
   auditArchiveRetentionDays: 3650,
   incidentEmails: [],
+  federation: undefined,
 };
 
 /** S3 Object Lock accepts default retention periods of 1 to 36,500 days. */
@@ -164,6 +168,7 @@ function stageConfig(name: string, raw: unknown): StageConfig {
     auditSigningKeyVersions: signingVersions as number[],
     auditArchiveRetentionDays: retention,
     incidentEmails: incidentEmails as string[],
+    federation: parseFederationConfig(values.federation, `${key}.federation`),
   };
 }
 

@@ -78,7 +78,11 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
       rule: 'AwsSolutions-SMG4',
       reason: reasons.apiKeyPepperRotation,
     });
-    const jobs = [platform.checkpointSigner.function, platform.auditStream.function];
+    const jobs = [
+      platform.checkpointSigner.function,
+      platform.auditStream.function,
+      ...(platform.federation ? [platform.federation.trigger] : []),
+    ];
     for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction, ...jobs]) {
       acknowledge(fn.tracingPolicy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.xrayWildcard });
     }

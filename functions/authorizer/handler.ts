@@ -246,7 +246,10 @@ export const handler = createAuthorizerHandler(
   authorizerDependencies(config, {
     verifier: CognitoJwtVerifier.create({
       userPoolId: config.userPoolId,
-      clientId: config.userPoolClientId,
+      // The API's client, and the federated sign-in client when the stage has identity providers.
+      clientId: [config.userPoolClientId, process.env.COGNITO_FEDERATED_CLIENT_ID ?? ''].filter(
+        (id) => id !== '',
+      ),
       tokenUse: 'access',
     }),
   }),

@@ -58,6 +58,12 @@ export class UserDirectory extends Construct {
       },
       // Members join by invitation from their tenant's owner or admin, never by self sign-up.
       selfSignUpEnabled: false,
+      // Where federated sign-in maps the IdP's groups and MFA claim (AUTH-3, AUTH-4); only the
+      // federated app client may write them (infra/constructs/identity-federation.ts).
+      customAttributes: {
+        idp_groups: new cognito.StringAttribute({ mutable: true, maxLen: 2048 }),
+        idp_mfa: new cognito.StringAttribute({ mutable: true, maxLen: 2048 }),
+      },
       signInAliases: { email: true },
       signInCaseSensitive: false,
       autoVerify: { email: true },
@@ -84,6 +90,10 @@ export class UserDirectory extends Construct {
       authSessionValidity: Duration.minutes(3),
       enableTokenRevocation: true,
       preventUserExistenceErrors: true,
+      // Pool users only; federated users sign in through the federated client.
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      // A user may change their email, never the attributes federated sign-in relies on.
+      writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });
 
     // Explicit risk responses instead of Cognito's defaults (AUTH-1, AUTH-2): block sign-in, sign-up

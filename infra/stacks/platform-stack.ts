@@ -12,6 +12,7 @@ import { AuditSigningKeys } from '../constructs/audit-signing-keys';
 import { AuditStreamConsumer } from '../constructs/audit-stream-consumer';
 import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
 import { DataTables } from '../constructs/data-tables';
+import { IdentityFederation } from '../constructs/identity-federation';
 import { IdentityGrants } from '../constructs/identity-grants';
 import { IncidentTopic } from '../constructs/incident-topic';
 import { RouteFunction } from '../constructs/route-function';
@@ -84,6 +85,8 @@ export class PlatformStack extends Stack {
   readonly auditStream: AuditStreamConsumer;
   readonly apiAlarms: ApiAlarms;
   readonly apiKeyPepper: ApiKeyPepper;
+  /** Per-tenant identity providers, when the stage configures them (AUTH-3, AUTH-4). */
+  readonly federation: IdentityFederation | undefined;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -145,6 +148,15 @@ export class PlatformStack extends Stack {
       environmentKey: this.functionKey.key,
       logKey: this.logKey.key,
     };
+    this.federation =
+      props.stageConfig.federation === undefined
+        ? undefined
+        : new IdentityFederation(this, 'Federation', {
+            ...functionProps,
+            userPool: this.users.userPool,
+            config: props.stageConfig.federation,
+            dataTables: this.dataTables,
+          });
 
     const routeFunctions = {} as Record<RouteGroup, RouteFunction>;
     for (const group of routeGroups) {
@@ -164,7 +176,12 @@ export class PlatformStack extends Stack {
     this.routeFunctions = routeFunctions;
     this.authorizerFunction = new RouteFunction(this, 'Authorizer', {
       ...functionProps,
-      environment: { ...environment, SECRET_ARNS: pepperArns },
+      environment: {
+        ...environment,
+        SECRET_ARNS: pepperArns,
+        // Access tokens of federated sign-in come from their own app client.
+        ...(this.federation ? { COGNITO_FEDERATED_CLIENT_ID: this.federation.client.userPoolClientId } : {}),
+      },
       name: 'authorizer',
       entry: authorizerModule,
       description: `Strongroom ${stage}: request authorizer (tokens and API keys)`,

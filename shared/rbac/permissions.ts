@@ -121,6 +121,10 @@ export function isRoleName(value: string): value is RoleName {
   return (roleNames as readonly string[]).includes(value);
 }
 
+export function isPersonRole(value: string): value is PersonRole {
+  return (personRoles as readonly string[]).includes(value);
+}
+
 export function isPermission(value: string): value is Permission {
   return (permissions as readonly string[]).includes(value);
 }
