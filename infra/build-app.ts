@@ -57,6 +57,7 @@ export function buildApp(options: BuildAppOptions = {}): StrongroomApp {
       stageConfig,
       projectRoot,
       now,
+      drRegion: config.drRegion,
     });
     platform.addStackDependency(account, 'API Gateway needs the account logging role before stages log');
     const drVault = new DrVaultStack(app, `strongroom-${stage}-dr`, {

@@ -10,6 +10,7 @@ import { ApiKeyPepper, apiKeyPepperSecretName } from '../constructs/api-key-pepp
 import { AuditArchiveBucket } from '../constructs/audit-archive-bucket';
 import { AuditSigningKeys } from '../constructs/audit-signing-keys';
 import { AuditStreamConsumer } from '../constructs/audit-stream-consumer';
+import { StrongroomBackups } from '../constructs/backups';
 import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
 import { DataTables } from '../constructs/data-tables';
 import { IdentityFederation } from '../constructs/identity-federation';
@@ -57,6 +58,8 @@ export interface PlatformStackProps extends StackProps {
    * @default new Date()
    */
   readonly now?: Date;
+  /** The second EU region: its DR vault receives copies of every backup (BAK-2, ENC-5). */
+  readonly drRegion: string;
 }
 
 /**
@@ -83,6 +86,7 @@ export class PlatformStack extends Stack {
   readonly archive: AuditArchiveBucket;
   readonly checkpointSigner: CheckpointSignerJob;
   readonly auditStream: AuditStreamConsumer;
+  readonly backups: StrongroomBackups;
   readonly apiAlarms: ApiAlarms;
   readonly apiKeyPepper: ApiKeyPepper;
   /** Per-tenant identity providers, when the stage configures them (AUTH-3, AUTH-4). */
@@ -257,6 +261,14 @@ export class PlatformStack extends Stack {
       queueKey: this.messagingKey.key,
       dataTables: this.dataTables,
       archive: this.archive,
+      incidents: this.incidents,
+    });
+
+    // Backups and restore tests (BAK-1 … BAK-3): daily, 35 days, copied to the DR region.
+    this.backups = new StrongroomBackups(this, 'Backups', {
+      ...functionProps,
+      dataTables: this.dataTables,
+      drRegion: props.drRegion,
       incidents: this.incidents,
     });
 

@@ -13,6 +13,7 @@ import type { RuntimeConfig } from '#shared/config/runtime';
 import { createKeyService, type KeyService } from '#shared/crypto/key-service';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
 import { attachItemSealing, ItemSealer } from './item-sealing';
+import { type TableId, tableName } from './tables';
 import { assertTenantScoped, tableDefinitionsByName } from './tenant-guard';
 import { TenantKeyring, type TenantKeyringOptions } from './tenant-keyring';
 import { TenantRegistry } from './tenants';
@@ -39,6 +40,56 @@ export interface DataClientsOptions {
   /** @default createKeyService(config) */
   readonly keyService?: KeyService;
   readonly keyring?: TenantKeyringOptions;
+  /**
+   * Physical names to use instead of the stage's (`strongroom-<stage>-<id>`): a restore
+   * test reads restored copies under the names AWS Backup gave them, with the same stores,
+   * guard and sealing (which all keep seeing the stage's names).
+   */
+  readonly tableNames?: Readonly<Partial<Record<TableId, string>>>;
+}
+
+/** Renames tables on the wire, after the guard, and renames them back in the output. */
+function attachTableRenaming(
+  client: DynamoDBClient,
+  stage: string,
+  names: Readonly<Partial<Record<TableId, string>>>,
+): void {
+  const forward = new Map<string, string>();
+  for (const [id, name] of Object.entries(names))
+    if (name) forward.set(tableName(stage, id as TableId), name);
+  if (forward.size === 0) return;
+  const backward = new Map([...forward].map(([from, to]) => [to, from]));
+  const rename = (name: unknown, map: Map<string, string>) =>
+    typeof name === 'string' ? (map.get(name) ?? name) : name;
+  const renameKeys = (record: unknown, map: Map<string, string>) =>
+    record && typeof record === 'object'
+      ? Object.fromEntries(Object.entries(record).map(([name, value]) => [rename(name, map), value]))
+      : record;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = { ...(args.input as Record<string, unknown>) };
+      if ('TableName' in input) input.TableName = rename(input.TableName, forward);
+      if ('RequestItems' in input) input.RequestItems = renameKeys(input.RequestItems, forward);
+      if (Array.isArray(input.TransactItems)) {
+        input.TransactItems = input.TransactItems.map((item: Record<string, Record<string, unknown>>) =>
+          Object.fromEntries(
+            Object.entries(item).map(([action, single]) => [
+              action,
+              { ...single, TableName: rename(single.TableName, forward) },
+            ]),
+          ),
+        );
+      }
+      const result = await next({ ...args, input });
+      const output = result.output as unknown as Record<string, unknown>;
+      for (const field of ['Responses', 'UnprocessedItems', 'UnprocessedKeys']) {
+        if (output[field] && !Array.isArray(output[field]))
+          output[field] = renameKeys(output[field], backward);
+      }
+      return result;
+    },
+    { step: 'build', name: 'strongroomTableRenaming', priority: 'low' },
+  );
 }
 
 export class DataClients {
@@ -78,6 +129,7 @@ export class DataClients {
     const cached = this.#tenantClients.get(tenantId);
     if (cached) return cached;
     const base = new DynamoDBClient(baseClientConfig(this.#config));
+    attachTableRenaming(base, this.#config.stage, this.#options.tableNames ?? {});
     const definitions = this.#definitions;
     base.middlewareStack.add(
       (next, context) => async (args) => {
@@ -95,10 +147,9 @@ export class DataClients {
   /** The client of cross-tenant jobs (identity lookup, onboarding, folding, purge). */
   platform(): DynamoDBDocumentClient {
     if (!this.#platform) {
-      this.#platform = DynamoDBDocumentClient.from(
-        new DynamoDBClient(baseClientConfig(this.#config)),
-        translateConfig,
-      );
+      const base = new DynamoDBClient(baseClientConfig(this.#config));
+      attachTableRenaming(base, this.#config.stage, this.#options.tableNames ?? {});
+      this.#platform = DynamoDBDocumentClient.from(base, translateConfig);
       attachItemSealing(this.#platform, this.#sealer);
     }
     return this.#platform;

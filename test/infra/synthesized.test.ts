@@ -63,7 +63,32 @@ function referencedId(value: unknown): string | undefined {
 }
 
 /** Functions that serve no route: the audit ledger's scheduled signer and stream consumer. */
-const jobFunctions = ['checkpoint-signer', 'audit-stream'] as const;
+const jobFunctions = [
+  'checkpoint-signer',
+  'audit-stream',
+  'backup-settings',
+  'restore-validation',
+  'backup-freshness',
+] as const;
+
+/** Jobs that write security logs (LOG-2: 36 months). */
+const securityLogJobs = jobFunctions.join('|');
+
+/**
+ * Actions IAM authorizes on no resource but `*`, each in a policy of its own with nothing
+ * else: X-Ray writes, AWS Backup's account settings, and restore-job reporting.
+ */
+const noResourceLevelActionSets: readonly (readonly string[])[] = [
+  ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  ['backup:DescribeRegionSettings', 'backup:UpdateRegionSettings'],
+  ['backup:DescribeRestoreJob', 'backup:ListRestoreJobs', 'backup:PutRestoreValidationResult'],
+];
+
+/** The only managed policies a role may carry: AWS Backup's own, on roles only AWS Backup assumes. */
+const awsBackupServicePolicies = [
+  'AWSBackupServiceRolePolicyForBackup',
+  'AWSBackupServiceRolePolicyForRestores',
+] as const;
 
 /** Whether a key is asymmetric (a signing key), which KMS cannot rotate. */
 function isAsymmetric(key: { Properties: Record<string, unknown> }): boolean {
@@ -119,6 +144,7 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
           `alias/strongroom/${stage}/audit-signing`,
           `alias/strongroom/${stage}/audit-signing/1`,
           `alias/strongroom/${stage}/api-key-pepper`,
+          `alias/strongroom/${stage}/backups`,
         ].sort(),
       );
       const names = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').map(
@@ -302,13 +328,13 @@ describe('[ENC-2][LOG-2] log groups', () => {
     expect(retentionOf('/strongroom/prod/api-access')).toEqual([365]);
     expect(retentionOf('aws-waf-logs-strongroom-prod')).toEqual([1096]);
     // One application log group per route group and one for the authorizer.
-    expect(retentionOf(/\/strongroom\/prod\/functions\/(?!checkpoint-signer|audit-stream)/)).toEqual(
+    expect(retentionOf(new RegExp(`/strongroom/prod/functions/(?!${securityLogJobs})`))).toEqual(
       Array(routeGroups.length + 1).fill(180),
     );
-    // The audit ledger's jobs write security logs (mismatches, failed signing).
-    expect(retentionOf(/\/strongroom\/prod\/functions\/(checkpoint-signer|audit-stream)"/)).toEqual([
-      1096, 1096,
-    ]);
+    // The audit ledger's and the backups' jobs write security logs (mismatches, failed signing, restore tests).
+    expect(retentionOf(new RegExp(`/strongroom/prod/functions/(${securityLogJobs})"`))).toEqual(
+      Array(jobFunctions.length).fill(1096),
+    );
     expect(retentionOf(/API-Gateway-Execution-Logs_/)).toEqual([180]);
   });
 
@@ -337,22 +363,38 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     }
   });
 
-  it('allows Resource * only for the X-Ray writes, which have no resource-level permissions', () => {
+  it('allows Resource * only for actions with no resource-level permissions (X-Ray writes, backup settings, restore jobs)', () => {
     for (const [name, template] of allTemplates()) {
       for (const { where, statement } of iamStatements(template)) {
         if (!list(statement.Resource).includes('*')) continue;
-        expect(list(statement.Action).sort(), `${name}/${where}`).toEqual([
-          'xray:PutTelemetryRecords',
-          'xray:PutTraceSegments',
-        ]);
+        const actions = list(statement.Action).map(String).sort();
+        expect(
+          noResourceLevelActionSets.map((set) => json(set)),
+          `${name}/${where}`,
+        ).toContain(json(actions));
       }
     }
   });
 
-  it('attaches no managed policy to any role', () => {
+  it("attaches no managed policy to any role, but AWS Backup's own to roles only AWS Backup assumes", () => {
     for (const [name, template] of allTemplates()) {
       for (const [id, role] of resourcesOf(template, 'AWS::IAM::Role')) {
-        expect(role.Properties.ManagedPolicyArns, `${name}/${id}`).toBeUndefined();
+        const managed = role.Properties.ManagedPolicyArns;
+        if (managed === undefined) continue;
+        expect(json(role.Properties.AssumeRolePolicyDocument), `${name}/${id}`).toContain(
+          'backup.amazonaws.com',
+        );
+        expect(json(role.Properties.AssumeRolePolicyDocument), `${name}/${id}`).not.toContain(
+          'lambda.amazonaws.com',
+        );
+        for (const arn of list(managed)) {
+          expect(
+            awsBackupServicePolicies.some((policy) =>
+              json(arn).includes(`:iam::aws:policy/service-role/${policy}`),
+            ),
+            `${name}/${id}`,
+          ).toBe(true);
+        }
       }
     }
   });
@@ -368,6 +410,14 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
             /^dynamodb:(PartiQL.*|ExecuteStatement|BatchExecuteStatement|ExecuteTransaction|DeleteTable|UpdateTable|CreateTable|Restore.*)$/,
           );
           if (action !== 'dynamodb:Scan') continue;
+          // The restore-test validation reads the copies AWS Backup restores under names it picks (BAK-3).
+          if (/^BackupsValidationFunctionRole/.test(where)) {
+            expect(json(statement.Resource), `${name}/${where}`).toMatch(/:table\/\*"$/);
+            expect(list(statement.Action).map(String).sort(), `${name}/${where}`).toEqual(
+              ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'].sort(),
+            );
+            continue;
+          }
           // A cross-tenant job's own role (AZ-3): the signer lists tenants' heads, nothing else.
           expect(where, `${name}: Scan`).toMatch(/^CheckpointSignerFunctionRole/);
           expect(list(statement.Resource).map(referencedId), `${name}/${where}`).toEqual([auditHead]);
@@ -924,7 +974,9 @@ describe('[AUD-3][AUD-5] the scheduled checkpoint signer', () => {
     const signer = resourcesOf(template, 'AWS::Lambda::Function').find(
       ([, fn]) => fn.Properties.FunctionName === 'strongroom-prod-checkpoint-signer',
     )?.[0];
-    const [, rule] = onlyResourceOf(template, 'AWS::Events::Rule');
+    const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(
+      ([, each]) => each.Properties.Name === 'strongroom-prod-checkpoint-signer',
+    ) ?? ['', { Properties: {} }];
     expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
     expect(rule.Properties.State).toBe('ENABLED');
     const targets = rule.Properties.Targets as Json[];
@@ -1144,6 +1196,9 @@ describe('[AUD-5][INC-1][ENC-2] security alarms and the incident topic', () => {
           'audit-stream-errors',
           'audit-stream-iterator-age',
           'audit-table-mutations',
+          'backups-stale-dr',
+          'backups-stale-primary',
+          'restore-test-failed',
         ].map((name) => `strongroom-${stage}-${name}`),
       );
       for (const [id, alarm] of alarms) {
@@ -1228,5 +1283,129 @@ describe('[INF-2][VUL-3] cdk-nag and synthesis messages', () => {
         .map((message) => `${message.level} ${message.id}: ${json(message.entry.data)}`);
       expect(messages, stack.stackName).toEqual([]);
     }
+  });
+});
+
+describe('[BAK-1][BAK-2][BAK-3][ENC-4][ENC-5][AUD-5] backups, copies to the DR region and restore tests', () => {
+  it('backs up every table daily, keeps 35 days, and copies each recovery point to the DR vault for 35 days', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const [, plan] = onlyResourceOf(template, 'AWS::Backup::BackupPlan');
+      const rules = (plan.Properties.BackupPlan as { BackupPlanRule: Json[] }).BackupPlanRule;
+      expect(rules).toHaveLength(1);
+      const [rule] = rules as [Json];
+      expect(rule.ScheduleExpression).toBe('cron(0 3 * * ? *)');
+      expect(rule.Lifecycle).toEqual({ DeleteAfterDays: 35 });
+      const copies = rule.CopyActions as { DestinationBackupVaultArn: unknown; Lifecycle: Json }[];
+      expect(copies).toHaveLength(1);
+      expect(copies[0]?.Lifecycle).toEqual({ DeleteAfterDays: 35 });
+      // The fixed ARN of the DR stack's vault in the second EU region.
+      const drRegion = s.config.drRegion;
+      expect(json(copies[0]?.DestinationBackupVaultArn)).toContain(`:backup:${drRegion}:`);
+      expect(json(copies[0]?.DestinationBackupVaultArn)).toContain(`:backup-vault:strongroom-${stage}-dr`);
+      const [, vault] = resourcesOf(template, 'AWS::Backup::BackupVault')[0] ?? ['', { Properties: {} }];
+      expect(vault.DeletionPolicy).toBe('Retain');
+      expect(vault.Properties.EncryptionKeyArn).toBeDefined();
+      expect(vault.Properties.LockConfiguration).toEqual({ MinRetentionDays: 35 });
+
+      const [, selection] = onlyResourceOf(template, 'AWS::Backup::BackupSelection');
+      const resources = (selection.Properties.BackupSelection as { Resources: unknown[] }).Resources;
+      expect(resources).toHaveLength(tableIds.length);
+
+      // The DR vault lives under a key of its own region (ENC-5), locked for at least 35 days.
+      const [, drVault] = onlyResourceOf(drOf(stage), 'AWS::Backup::BackupVault');
+      expect(drVault.Properties.BackupVaultName).toBe(`strongroom-${stage}-dr`);
+      expect(drVault.Properties.LockConfiguration).toEqual({ MinRetentionDays: 35 });
+      expect(json(drVault.Properties.EncryptionKeyArn)).toContain('VaultKey');
+    }
+  });
+
+  it('gives each region its own backup key, rotated and usable only through AWS Backup', () => {
+    for (const [template, purpose] of [
+      [platformOf('dev'), 'backups'],
+      [drOf('dev'), 'dr-backups'],
+    ] as const) {
+      const [, alias] = resourcesOf(template, 'AWS::KMS::Alias').find(
+        ([, each]) => each.Properties.AliasName === `alias/strongroom/dev/${purpose}`,
+      ) ?? ['', { Properties: {} }];
+      const keyId = referencedId(alias.Properties.TargetKeyId);
+      const key = resourcesOf(template, 'AWS::KMS::Key').find(([id]) => id === keyId)?.[1];
+      expect(key?.Properties.EnableKeyRotation, purpose).toBe(true);
+      const statements = (key?.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+      const use = statements.find((statement) => list(statement.Action).includes('kms:Decrypt'));
+      expect(json(use?.Condition), purpose).toContain('backup.');
+    }
+  });
+
+  it('sets the advanced DynamoDB backup setting in both regions with a custom resource', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const [, resource] = onlyResourceOf(template, 'Custom::DynamoDbAdvancedBackupSetting');
+      expect(resource.Properties.Regions).toEqual([s.config.primaryRegion, s.config.drRegion]);
+      // The plan waits for the setting: cross-region copies of DynamoDB backups need it.
+      const [planId] = onlyResourceOf(template, 'AWS::Backup::BackupPlan');
+      const [settingId] = onlyResourceOf(template, 'Custom::DynamoDbAdvancedBackupSetting');
+      expect(list(template.toJSON().Resources[planId].DependsOn)).toContain(settingId);
+      const settingsStatements = iamStatements(template).filter(({ statement }) =>
+        list(statement.Action).includes('backup:UpdateRegionSettings'),
+      );
+      expect(settingsStatements).toHaveLength(1);
+      expect(list(settingsStatements[0]?.statement.Action).sort()).toEqual([
+        'backup:DescribeRegionSettings',
+        'backup:UpdateRegionSettings',
+      ]);
+    }
+  });
+
+  it('runs a restore testing plan over every table whose restore-job events start the validation function', () => {
+    const template = platformOf('dev');
+    const [, plan] = onlyResourceOf(template, 'AWS::Backup::RestoreTestingPlan');
+    expect(plan.Properties.RecoveryPointSelection).toMatchObject({
+      Algorithm: 'LATEST_WITHIN_WINDOW',
+      RecoveryPointTypes: ['SNAPSHOT'],
+    });
+    const [, selection] = onlyResourceOf(template, 'AWS::Backup::RestoreTestingSelection');
+    expect(selection.Properties.ProtectedResourceType).toBe('DynamoDB');
+    expect(selection.Properties.ProtectedResourceArns as unknown[]).toHaveLength(tableIds.length);
+    expect(selection.Properties.ValidationWindowHours).toBeGreaterThan(0);
+
+    const rules = resourcesOf(template, 'AWS::Events::Rule').filter(([, rule]) =>
+      String(json(rule.Properties.EventPattern)).includes('Restore Job State Change'),
+    );
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0] as [string, { Properties: Json }];
+    expect(rule.Properties.EventPattern).toMatchObject({
+      source: ['aws.backup'],
+      detail: { status: ['COMPLETED'], restoreTestingPlanArn: [{ exists: true }] },
+    });
+    const target = (rule.Properties.Targets as { Arn: unknown }[])[0];
+    const [validationId] = resourcesOf(template, 'AWS::Lambda::Function').find(
+      ([, fn]) => fn.Properties.FunctionName === 'strongroom-dev-restore-validation',
+    ) ?? [''];
+    expect(json(target?.Arn)).toContain(validationId);
+
+    // It reports to AWS Backup and may only read the restored copies.
+    const statements = iamStatements(template).filter(({ where }) => where.includes('ValidationFunction'));
+    const actions = statements.flatMap(({ statement }) => list(statement.Action));
+    expect(actions).toContain('backup:PutRestoreValidationResult');
+    const onCopies = statements.find(({ statement }) => json(statement.Resource).includes(':table/*'));
+    expect(list(onCopies?.statement.Action).sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'].sort(),
+    );
+  });
+
+  it('alarms on a failed restore test and on stale backups in either region, to the incident topic', () => {
+    const template = platformOf('dev');
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const failed = alarms.find((alarm) => alarm.MetricName === 'RestoreValidationFailed');
+    expect(failed).toMatchObject({ Threshold: 1, AlarmName: 'strongroom-dev-restore-test-failed' });
+    expect(json(failed?.AlarmActions)).toContain('Incidents');
+    const stale = alarms.filter((alarm) => alarm.MetricName === 'NewestRecoveryPointAgeHours');
+    expect(stale).toHaveLength(2);
+    for (const alarm of stale) {
+      expect(alarm.TreatMissingData).toBe('breaching');
+      expect(alarm.Threshold).toBe(26);
+    }
+    expect(stale.map((alarm) => json(alarm.Dimensions)).join()).toContain(s.config.drRegion);
   });
 });
