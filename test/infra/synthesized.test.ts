@@ -1331,7 +1331,8 @@ describe('[BAK-1][BAK-2][BAK-3][ENC-4][ENC-5][AUD-5] backups, copies to the DR r
       const keyId = referencedId(alias.Properties.TargetKeyId);
       const key = resourcesOf(template, 'AWS::KMS::Key').find(([id]) => id === keyId)?.[1];
       expect(key?.Properties.EnableKeyRotation, purpose).toBe(true);
-      const statements = (key?.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+      const statements =
+        (key?.Properties.KeyPolicy as { Statement: Statement[] } | undefined)?.Statement ?? [];
       const use = statements.find((statement) => list(statement.Action).includes('kms:Decrypt'));
       expect(json(use?.Condition), purpose).toContain('backup.');
     }
