@@ -276,6 +276,21 @@ export function renderMarkdown(inputs: ReportInputs): string {
     '## Controls in detail',
     '',
   ];
+  lines.push(
+    '## How this report is made and kept current',
+    '',
+    '- `npm run security-report` runs the tests (vitest, every project, JSON reporter), synthesizes the app offline with ' +
+      "`infra/build-app.ts` and cdk.json's context (cdk-nag AwsSolutions runs as the synth gate), queries the templates per " +
+      'control ([`tools/security-report/evidence.ts`](../tools/security-report/evidence.ts)), runs the report packs, writes the SBOM and ' +
+      'renders this page, its HTML twin and the diagram into `docs/`.',
+    '- `npm test` (and so CI, `.ci/run`) builds the same report from the current code after its own test run, reading that ' +
+      "run's JSON results instead of testing twice, into `cdk.out/security-report/`, and **fails on a red row or an " +
+      'unacknowledged policy-pack finding**. It also warns when this committed copy shows a different status for a control.',
+    '- A control is proven by tests whose describe or test name carries its ID in brackets (`[ENC-2]`); ' +
+      '`test/unit/controls/catalogue.test.ts` fails when an implemented control has none, when a planned one gives no reason, ' +
+      'and when the catalogue and CONTROLS.md disagree.',
+    '',
+  );
   let area = '';
   for (const row of rows) {
     if (row.area !== area) {
