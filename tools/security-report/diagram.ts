@@ -28,6 +28,8 @@ const styles: Readonly<Record<string, NodeStyle>> = {
   'AWS::SNS::Topic': { label: 'SNS', shape: 'box3d', fill: '#e9d9f7' },
   'AWS::KMS::Key': { label: 'KMS key', shape: 'note', fill: '#eeeeee' },
   'AWS::Backup::BackupVault': { label: 'Backup vault', shape: 'cylinder', fill: '#d7f0d0' },
+  'AWS::Backup::BackupPlan': { label: 'Backup plan', shape: 'cds', fill: '#d7f0d0' },
+  'AWS::SecretsManager::Secret': { label: 'Secrets Manager', shape: 'note', fill: '#ffe0f0' },
   'AWS::CloudTrail::Trail': { label: 'CloudTrail', shape: 'box', fill: '#f8c9c9' },
   'AWS::GuardDuty::Detector': { label: 'GuardDuty', shape: 'box', fill: '#f8c9c9' },
   'AWS::SecurityHub::Hub': { label: 'Security Hub', shape: 'box', fill: '#f8c9c9' },
@@ -60,6 +62,7 @@ function nameOf(id: string, resource: CfnResource, aliases: Map<string, string>)
     properties.QueueName ??
     properties.TopicName ??
     properties.BackupVaultName ??
+    properties.BackupPlanName ??
     properties.TrailName ??
     properties.UserPoolName ??
     properties.Name ??
