@@ -20,6 +20,7 @@ import { RouteFunction } from '../constructs/route-function';
 import { StrongroomApi } from '../constructs/strongroom-api';
 import { StrongroomKey } from '../constructs/strongroom-key';
 import { TenantAccessRole } from '../constructs/tenant-access-role';
+import { TenantKeyAccess } from '../constructs/tenant-key-access';
 import { UserDirectory } from '../constructs/user-directory';
 
 /**
@@ -87,6 +88,7 @@ export class PlatformStack extends Stack {
   readonly checkpointSigner: CheckpointSignerJob;
   readonly auditStream: AuditStreamConsumer;
   readonly backups: StrongroomBackups;
+  readonly tenantKeys: TenantKeyAccess;
   readonly apiAlarms: ApiAlarms;
   readonly apiKeyPepper: ApiKeyPepper;
   /** Per-tenant identity providers, when the stage configures them (AUTH-3, AUTH-4). */
@@ -215,6 +217,18 @@ export class PlatformStack extends Stack {
     this.tenantAccess = new TenantAccessRole(this, 'TenantAccess', {
       dataTables: this.dataTables,
       sessionRoles,
+    });
+    // Tenant keys (ENC-3, ENC-4): every group that writes sealed tables unwraps data keys; onboarding creates keys.
+    this.tenantKeys = new TenantKeyAccess(this, 'TenantKeys', {
+      stage,
+      drRegion: props.drRegion,
+      dataTables: this.dataTables,
+      sealing: routeGroups
+        .filter((group) =>
+          routeGroupTables[group].some((table) => table === 'data' || table === 'idempotency'),
+        )
+        .map((group) => routeFunctions[group]),
+      onboarding: [routeFunctions.tenants],
     });
 
     this.api = new StrongroomApi(this, 'Api', {

@@ -82,6 +82,8 @@ const noResourceLevelActionSets: readonly (readonly string[])[] = [
   ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
   ['backup:DescribeRegionSettings', 'backup:UpdateRegionSettings'],
   ['backup:DescribeRestoreJob', 'backup:ListRestoreJobs', 'backup:PutRestoreValidationResult'],
+  // Onboarding creates tenant keys: CreateKey has no resource, its conditions pin the tags (ENC-4).
+  ['kms:CreateKey'],
 ];
 
 /** The only managed policies a role may carry: AWS Backup's own, on roles only AWS Backup assumes. */
@@ -1408,5 +1410,85 @@ describe('[BAK-1][BAK-2][BAK-3][ENC-4][ENC-5][AUD-5] backups, copies to the DR r
       expect(alarm.Threshold).toBe(26);
     }
     expect(stale.map((alarm) => json(alarm.Dimensions)).join()).toContain(s.config.drRegion);
+  });
+});
+
+describe('[ENC-3][ENC-4] IAM for tenant keys, limited by tag', () => {
+  const statementsOf = (template: Template, group: string) => {
+    const [fnId, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(
+      ([, each]) => each.Properties.FunctionName === `strongroom-dev-${group}`,
+    ) ?? ['', { Properties: {} }];
+    const roleId = referencedId(fn.Properties.Role);
+    expect(roleId, fnId).toBeDefined();
+    return iamStatements(template)
+      .filter(({ where }) => where === roleId || where.startsWith(String(roleId).replace(/[0-9A-F]{8}$/, '')))
+      .map(({ statement }) => statement);
+  };
+
+  it('lets request handlers only Decrypt data keys of this stage, for the tenant-data-key context', () => {
+    const template = platformOf('dev');
+    for (const group of ['invoices', 'counterparties', 'settings', 'lifecycle']) {
+      const kms = statementsOf(template, group).filter((statement) =>
+        list(statement.Action).some(
+          (action) => String(action).startsWith('kms:') && json(statement.Resource).includes(':key/*'),
+        ),
+      );
+      expect(kms, group).toHaveLength(1);
+      expect(list(kms[0]?.Action), group).toEqual(['kms:Decrypt']);
+      expect(kms[0]?.Condition, group).toEqual({
+        StringEquals: {
+          'aws:ResourceTag/strongroom:stage': 'dev',
+          'kms:EncryptionContext:purpose': 'tenant-data-key',
+        },
+      });
+    }
+  });
+
+  it('lets onboarding create only tagged multi-Region symmetric keys, replicate them and make data keys; never delete them', () => {
+    const template = platformOf('dev');
+    const statements = statementsOf(template, 'tenants');
+    const create = statements.find(
+      (statement) =>
+        json(statement.Action) === json('kms:CreateKey') && list(statement.Resource).includes('*'),
+    );
+    expect(create?.Condition).toEqual({
+      StringEquals: {
+        'aws:RequestTag/strongroom:stage': 'dev',
+        'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+        'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+      },
+      Bool: { 'kms:MultiRegion': 'true' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['strongroom:tenant', 'strongroom:stage'] },
+      Null: { 'aws:RequestTag/strongroom:tenant': 'false' },
+    });
+    const actions = statements.flatMap((statement) => list(statement.Action).map(String));
+    expect(actions).toContain('kms:ReplicateKey');
+    expect(actions).toContain('kms:GenerateDataKey');
+    for (const never of ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CancelKeyDeletion']) {
+      expect(actions).not.toContain(never);
+    }
+    for (const statement of statements.filter((each) => json(each.Resource).includes(':key/*'))) {
+      expect(json(statement.Condition)).toContain('strongroom:stage');
+    }
+    // The replica is created in the DR region.
+    expect(json(statements)).toContain(`:kms:${s.config.drRegion}:`);
+    const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(
+      ([, each]) => each.Properties.FunctionName === 'strongroom-dev-tenants',
+    ) ?? ['', { Properties: {} }];
+    const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(JSON.parse(variables.TENANT_KEYS ?? '{}')).toMatchObject({
+      replicaRegion: s.config.drRegion,
+      deletionWindowDays: 30,
+    });
+  });
+
+  it('gives no request handler any other KMS action on tenant keys', () => {
+    const template = platformOf('dev');
+    for (const group of routeGroups.filter((each) => each !== 'tenants')) {
+      const actions = statementsOf(template, group)
+        .filter((statement) => json(statement.Resource).includes(':key/*'))
+        .flatMap((statement) => list(statement.Action).map(String));
+      for (const action of actions) expect(['kms:Decrypt'], `${group} ${action}`).toContain(action);
+    }
   });
 });

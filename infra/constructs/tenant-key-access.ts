@@ -1,0 +1,173 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { tenantTagKey } from '#shared/crypto/key-service';
+import { acknowledge } from '../nag-suppressions';
+import type { DataTables } from './data-tables';
+import type { RouteFunction } from './route-function';
+
+export interface TenantKeyAccessProps {
+  /** Stage whose tenant keys these are: every tenant key carries `strongroom:stage=<stage>`. */
+  readonly stage: string;
+  /** The DR region that holds each tenant key's replica (ENC-5). */
+  readonly drRegion: string;
+  /** The tables: sealing functions read the tenant registry and check the tenant's status in it. */
+  readonly dataTables: DataTables;
+  /** Functions that seal and open tenant items: they unwrap data keys (Decrypt) and nothing else. */
+  readonly sealing: readonly RouteFunction[];
+  /** Functions that onboard tenants: they create tenant keys, replicate them and make the first data key. */
+  readonly onboarding: readonly RouteFunction[];
+  /**
+   * KMS waiting period before a scheduled tenant-key deletion completes.
+   * @default 30
+   */
+  readonly deletionWindowDays?: number;
+}
+
+/**
+ * IAM for the tenants' own KMS keys (ENC-3, ENC-4), which onboarding creates at run time,
+ * so no statement can name them: every statement is limited by the keys' tags instead. A
+ * sealing function may only Decrypt, only keys tagged with its stage, only for tenant data
+ * keys (encryption context purpose). Onboarding may create keys only with the stage and
+ * tenant tags and nothing else, multi-Region and symmetric, replicate and tag them in the DR
+ * region, and make data keys. Deleting keys (`grantDeletion`) belongs to the purge alone.
+ * Each tenant key's own policy (shared/crypto/key-service.ts) separates administration from
+ * use again, and requires the tenant in the encryption context.
+ */
+export class TenantKeyAccess extends Construct {
+  readonly stage: string;
+  readonly #keyArns: readonly string[];
+  readonly #primaryKeys: string;
+  readonly #replicaKeys: string;
+
+  constructor(scope: Construct, id: string, props: TenantKeyAccessProps) {
+    super(scope, id);
+    const { stage } = props;
+    const { account, region, partition } = Stack.of(this);
+    this.stage = stage;
+    this.#primaryKeys = `arn:${partition}:kms:${region}:${account}:key/*`;
+    this.#replicaKeys = `arn:${partition}:kms:${props.drRegion}:${account}:key/*`;
+    this.#keyArns = [this.#primaryKeys, this.#replicaKeys];
+    const ofThisStage = { 'aws:ResourceTag/strongroom:stage': stage };
+
+    for (const fn of props.sealing) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'UnwrapTenantDataKeysOfThisStage',
+          actions: ['kms:Decrypt'],
+          resources: [this.#primaryKeys],
+          conditions: {
+            StringEquals: { ...ofThisStage, 'kms:EncryptionContext:purpose': 'tenant-data-key' },
+          },
+        }),
+      );
+      // The registry: each change checks the tenant is still active (DAT-2), reads unwrap keys.
+      props.dataTables.grantItemRead(fn.role, 'tenants');
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CheckTenantStatus',
+          actions: ['dynamodb:ConditionCheckItem'],
+          resources: props.dataTables.resourceArns('tenants', []),
+        }),
+      );
+      this.#acknowledgeKeys(fn.role);
+    }
+
+    for (const fn of props.onboarding) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CreateTenantKeysWithStageAndTenantTagsOnly',
+          actions: ['kms:CreateKey'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: {
+              'aws:RequestTag/strongroom:stage': stage,
+              'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+              'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+            },
+            Bool: { 'kms:MultiRegion': 'true' },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [tenantTagKey, 'strongroom:stage'] },
+            Null: { [`aws:RequestTag/${tenantTagKey}`]: 'false' },
+          },
+        }),
+      );
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TagNewTenantKeysOfThisStage',
+          actions: ['kms:TagResource'],
+          resources: this.#keyArns.slice(),
+          conditions: {
+            StringEquals: { 'aws:RequestTag/strongroom:stage': stage },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [tenantTagKey, 'strongroom:stage'] },
+          },
+        }),
+      );
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReplicateTenantKeysOfThisStage',
+          // PutKeyPolicy: KMS checks that the creator could set the policy it gives (lockout check).
+          actions: ['kms:ReplicateKey', 'kms:PutKeyPolicy', 'kms:DescribeKey'],
+          resources: [this.#primaryKeys],
+          conditions: { StringEquals: ofThisStage },
+        }),
+      );
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CreateReplicasInTheDrRegion',
+          actions: ['kms:CreateKey', 'kms:PutKeyPolicy'],
+          resources: [this.#replicaKeys],
+          conditions: { StringEquals: { 'aws:RequestTag/strongroom:stage': stage } },
+        }),
+      );
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'FirstDataKeyOfNewTenants',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [this.#primaryKeys],
+          conditions: {
+            StringEquals: { ...ofThisStage, 'kms:EncryptionContext:purpose': 'tenant-data-key' },
+          },
+        }),
+      );
+      // Onboarding writes the new tenant's registry record (tenant sessions never can).
+      props.dataTables.grantItemReadWrite(fn.role, 'tenants');
+      fn.function.addEnvironment(
+        'TENANT_KEYS',
+        JSON.stringify({
+          account,
+          partition,
+          replicaRegion: props.drRegion,
+          deletionWindowDays: props.deletionWindowDays ?? 30,
+        }),
+      );
+      this.#acknowledgeKeys(fn.role);
+      acknowledge(fn.role, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.createKey });
+    }
+  }
+
+  /** The purge: schedules deletion of this stage's tenant keys (primary and replica), nothing else. */
+  grantDeletion(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ScheduleDeletionOfTenantKeysOfThisStage',
+        actions: ['kms:ScheduleKeyDeletion'],
+        resources: this.#keyArns.slice(),
+        conditions: { StringEquals: { 'aws:ResourceTag/strongroom:stage': this.stage } },
+      }),
+    );
+    this.#acknowledgeKeys(role);
+  }
+
+  #acknowledgeKeys(role: iam.IRole): void {
+    for (const arn of this.#keyArns) {
+      acknowledge(role, { rule: `AwsSolutions-IAM5[Resource::${arn}]`, reason: reasons.tenantKeysByTag });
+    }
+  }
+}
+
+const reasons = {
+  tenantKeysByTag:
+    "Tenant keys are created at onboarding, so their ARNs are unknown to the stack; every statement on them is limited to keys tagged with this stage (aws:ResourceTag or aws:RequestTag), and use to the tenant-data-key encryption context; each key's own policy requires the tenant's id in the encryption context.",
+  createKey:
+    'kms:CreateKey authorizes on no resource; the statement allows it only with the stage and tenant tags and no other tag, only multi-Region symmetric encryption keys.',
+} as const;
