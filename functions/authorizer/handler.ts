@@ -26,7 +26,7 @@ import { memberCacheTtlSeconds } from '#shared/config/product';
 import { loadRuntimeConfig, type RuntimeConfig } from '#shared/config/runtime';
 import { createPepperSource } from '#shared/crypto/pepper';
 import { logger } from '#shared/observability/logger';
-import { platformTenantId } from '#shared/rbac/permissions';
+import { isPersonRole, platformTenantId } from '#shared/rbac/permissions';
 import { LogAccessAuditor } from '#shared/services/access-audit';
 import { ApiKeyStore } from '#shared/store/api-keys';
 import { AuditLog } from '#shared/store/audit-log';
@@ -116,14 +116,12 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
         : active.find((each) => each.tenantId === requested);
     if (member) {
       return allow(
-        { kind: 'user', actorId: identityId, tenantId: member.tenantId, roles: member.roles },
+        { kind: 'user', actorId: identityId, tenantId: member.tenantId, roles: memberRoles(member) },
         event.methodArn,
       );
     }
 
-    const operator = active.some(
-      (each) => each.tenantId === platformTenantId && each.roles.includes('operator'),
-    );
+    const operator = active.some((each) => memberRoles(each).includes('operator'));
     if (operator && requested !== undefined && deps.support) {
       const principal = await deps.support.authorize({
         operatorId: identityId,
@@ -139,6 +137,17 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
     logger.info('no active membership for the request', { actorId: identityId, tenantCount: active.length });
     return policy(identityId, 'Deny', event.methodArn);
   };
+}
+
+/**
+ * The roles a membership may carry where it is (defence in depth, whatever the table says):
+ * in the platform tenant only `operator`, in a customer tenant only person roles. API-key
+ * and agent roles belong to keys, never to people.
+ */
+export function memberRoles(member: Pick<Member, 'tenantId' | 'roles'>): string[] {
+  return member.roles.filter((role) =>
+    member.tenantId === platformTenantId ? role === 'operator' : isPersonRole(role),
+  );
 }
 
 type Credential =

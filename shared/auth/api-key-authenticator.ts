@@ -13,6 +13,7 @@
 import type { Principal } from '#shared/auth/principal';
 import type { PepperSource } from '#shared/crypto/pepper';
 import { logger } from '#shared/observability/logger';
+import { agentScopes, apiKeyScopes } from '#shared/rbac/permissions';
 import type { ApiKeyRecord, ApiKeyStore } from '#shared/store/api-keys';
 import type { DataClients } from '#shared/store/dynamo';
 import {
@@ -92,7 +93,14 @@ export class ApiKeyAuthenticator {
     if (!(Date.parse(record.expiresAt) > this.#deps.now())) return refuse('expired', record.tenantId);
 
     await this.#touch(record);
-    return { kind: record.kind, actorId: record.keyId, tenantId: record.tenantId, roles: record.roles };
+    // Only the scopes a key of its kind may have, whatever the stored item says (defence in depth).
+    const allowed: readonly string[] = record.kind === 'agent' ? agentScopes : apiKeyScopes;
+    return {
+      kind: record.kind,
+      actorId: record.keyId,
+      tenantId: record.tenantId,
+      roles: record.roles.filter((role) => allowed.includes(role)),
+    };
   }
 
   async #lookup(keyId: string): Promise<ApiKeyRecord | undefined> {

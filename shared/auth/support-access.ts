@@ -10,6 +10,7 @@
  * memberships: a revoked grant stops working within a minute, an expired one at once.
  */
 import type { Principal } from '#shared/auth/principal';
+import { supportGrantRoles } from '#shared/rbac/permissions';
 import type { AccessAuditor } from '#shared/services/access-audit';
 import type { DataClients } from '#shared/store/dynamo';
 import { isGrantActive, type SupportGrant, type SupportGrantStore } from '#shared/store/support-grants';
@@ -63,7 +64,8 @@ export class SupportAccess {
       kind: 'operator',
       actorId: request.operatorId,
       tenantId: request.tenantId,
-      roles: grant.roles,
+      // Only roles a grant may give, whatever the stored item says (defence in depth).
+      roles: grant.roles.filter((role) => (supportGrantRoles as readonly string[]).includes(role)),
       supportGrantId: grant.grantId,
     };
   }

@@ -125,3 +125,25 @@ describe('[AUTH-6] the authorizer', () => {
     expect(lookups()).toBe(2);
   });
 });
+
+describe('[AZ-1][AZ-5] roles the authorizer honours, whatever the members table says', () => {
+  it('honours person roles in customer tenants and only the operator role in the platform tenant', async () => {
+    const { memberRoles } = await import('#functions/authorizer/handler');
+    expect(
+      memberRoles({ tenantId: 't1', roles: ['accountant', 'operator', 'integration', 'agent', 'root'] }),
+    ).toEqual(['accountant']);
+    expect(memberRoles({ tenantId: 'platform', roles: ['operator', 'owner'] })).toEqual(['operator']);
+  });
+
+  it('gives a customer-tenant member holding a stray operator role no platform permission', async () => {
+    const stray = { ...member('t1'), roles: ['auditor', 'operator'] };
+    const { authorize } = setup(() => [stray], validToken);
+    const result = await authorize(event({ authorization: `Bearer ${token}` }));
+    expect(result.context?.roles).toBe('auditor');
+    // And naming another tenant makes it no operator either.
+    const elsewhere = await authorize(
+      event({ authorization: `Bearer ${token}`, 'x-strongroom-tenant': 't2' }),
+    );
+    expect(elsewhere.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+  });
+});
