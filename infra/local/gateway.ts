@@ -24,7 +24,14 @@ import type {
 import type { AccessTokenVerifier } from '#functions/authorizer/handler';
 import type { FailedAttemptSettings } from '#shared/auth/failed-attempts';
 import { corsAllowHeaders } from '#shared/http/cors';
-import { type GatewayResponseType, gatewayProblem, type HttpResponse } from '#shared/http/problem';
+import {
+  type GatewayResponseType,
+  gatewayProblem,
+  type HttpResponse,
+  problem,
+  problemResponse,
+  problemTitles,
+} from '#shared/http/problem';
 import {
   findRoute,
   handlerModule,
@@ -178,7 +185,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     handlerTimeoutMs: options.handlerTimeoutMs ?? defaultHandlerTimeoutMs,
     allowedOrigins: options.environment.allowedOrigins,
   });
+  // Responses not yet sent, per connection: HTTP/1.1 answers pipelined requests in order,
+  // so a refusal of bytes that follow a request must wait for that request's answer.
+  const unanswered = new WeakMap<Socket, Set<{ request: IncomingMessage; response: ServerResponse }>>();
   const server = createServer((request, response) => {
+    const open = unanswered.get(request.socket) ?? new Set();
+    unanswered.set(request.socket, open);
+    const exchange = { request, response };
+    open.add(exchange);
+    response.once('close', () => open.delete(exchange));
     gateway.handle(request, response).catch((error: unknown) => {
       // Last resort: the request pipeline itself failed; never leave the client hanging.
       process.stderr.write(
@@ -188,9 +203,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       else response.destroy();
     });
   });
-  server.on('clientError', (_error, socket: Socket) => {
+  // A request node:http cannot parse, a CONNECT, or an Expect it cannot meet: a problem
+  // with the security headers, then the connection closes (API-5).
+  const refuseOnSocket = (socket: Socket, type: GatewayResponseType) => {
     if (!socket.writable) return socket.destroy();
-    const { statusCode, headers, body } = gatewayProblem('DEFAULT_4XX');
+    const { statusCode, headers, body } = gatewayProblem(type);
     const head = Object.entries({
       ...headers,
       'Content-Length': String(Buffer.byteLength(body)),
@@ -198,7 +215,39 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })
       .map(([name, value]) => `${name}: ${value}`)
       .join('\r\n');
-    socket.end(`HTTP/1.1 ${statusCode} Bad Request\r\n${head}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${statusCode} ${problemTitles[statusCode] ?? 'Error'}\r\n${head}\r\n\r\n${body}`);
+  };
+  server.on('clientError', (_error, socket: Socket) => {
+    // A request read in full before the unparsable bytes may still be in its handler: its
+    // answer goes first, or its client would take the 400 for it although it acted. (A
+    // request whose own body failed to parse is the one refused.)
+    const answering = [...(unanswered.get(socket) ?? [])]
+      .filter(({ request, response }) => request.complete && !response.writableFinished)
+      .map(
+        ({ response }) => new Promise((resolve) => response.once('close', resolve).once('finish', resolve)),
+      );
+    if (answering.length === 0) return refuseOnSocket(socket, 'DEFAULT_4XX');
+    void Promise.all(answering).then(() => refuseOnSocket(socket, 'DEFAULT_4XX'));
+  });
+  // No route answers CONNECT: like any undeclared method, it is an unknown resource.
+  server.on('connect', (_request: IncomingMessage, socket: Socket) =>
+    refuseOnSocket(socket, 'MISSING_AUTHENTICATION_TOKEN'),
+  );
+  // An Expect other than 100-continue: a 417 problem (node's own answer has no body or headers).
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const requestId = randomUUID();
+    response.shouldKeepAlive = false;
+    writeReply(
+      response,
+      replyOf(
+        problemResponse(
+          problem(417, 'expectation-failed', 'The only expectation this API meets is 100-continue.', {
+            requestId,
+          }),
+        ),
+      ),
+      requestId,
+    );
   });
   await listen(server, host, options.port);
   const port = (server.address() as AddressInfo).port;
@@ -226,6 +275,8 @@ interface LocalGatewayDependencies {
 interface ReadBody {
   readonly bytes: Buffer;
   readonly tooLarge: boolean;
+  /** The body never arrived in full: the client went away, or its framing was refused (clientError). */
+  readonly aborted?: boolean;
 }
 
 class LocalGateway {
@@ -267,6 +318,8 @@ class LocalGateway {
     const refuse = (type: GatewayResponseType) => finish(replyOf(gatewayProblem(type, requestId)), type);
 
     const body = await readBody(request);
+    // Nobody to answer: the client left, or the clientError handler refused its framing.
+    if (body.aborted) return;
     if (body.tooLarge) return refuse('REQUEST_TOO_LARGE');
 
     // Like API Gateway, an unknown path and a known path with another method look the same.
@@ -421,13 +474,17 @@ async function readBody(request: IncomingMessage): Promise<ReadBody> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= maxGatewayBodyBytes) chunks.push(chunk);
-    else if (size > 4 * maxGatewayBodyBytes) {
-      request.destroy();
-      break;
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= maxGatewayBodyBytes) chunks.push(chunk);
+      else if (size > 4 * maxGatewayBodyBytes) {
+        request.destroy();
+        break;
+      }
     }
+  } catch {
+    return { bytes: Buffer.alloc(0), tooLarge: false, aborted: true };
   }
   return size > maxGatewayBodyBytes
     ? { bytes: Buffer.alloc(0), tooLarge: true }
@@ -449,8 +506,10 @@ function headersOf(
   request: IncomingMessage,
   sourceIp: string,
 ): { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> } {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Null-prototype records: a header named `__proto__` or `constructor` is a header like
+  // any other, as in the JSON event API Gateway sends (never a prototype, never a crash).
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   const casing = new Map<string, string>();
   const add = (rawName: string, value: string) => {
     const name = casing.get(rawName.toLowerCase()) ?? rawName;
@@ -476,8 +535,9 @@ function queryOf(rawQuery: string): {
   multi: Record<string, string[]> | null;
 } {
   if (rawQuery === '') return { single: null, multi: null };
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // Null-prototype records, so `?__proto__=1` or `?constructor=1` are parameters like any other.
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [name, value] of new URLSearchParams(rawQuery)) {
     // The last value wins in the single-valued map, as in API Gateway.
     single[name] = value;
