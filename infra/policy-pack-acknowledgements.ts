@@ -62,7 +62,7 @@ const reasons = {
   apiClientCertificate:
     'The backend is Lambda through the AWS_PROXY integration, invoked with SigV4 by API Gateway; there is no HTTP backend to present a client certificate to. Clients reach the API over TLS 1.2+ with the enhanced security policy (ENC-1).',
   archiveReplication:
-    'The audit archive is not yet replicated to the second EU region; the audit log itself is covered by PITR and the daily backups copied to the DR vault (BAK-2, planned). Cross-region replication of the Object Lock archive is planned with BAK-2.',
+    'The audit archive is not yet replicated to the second EU region; the audit tables themselves are covered by PITR and by the daily backups copied to the DR vault (BAK-1, BAK-2). Cross-region replication of the Object Lock archive is still to come.',
   logBucketReplication:
     'Server access log and trail buckets are evidence kept for 36 months in the primary region; replicating them adds a second copy of logs, not of data. CloudTrail log file integrity is protected by digest files (log file validation) and Object Lock instead.',
   sseS3ForAccessLogs:
@@ -159,7 +159,7 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     resourceTypes: ['AWS::S3::Bucket'],
     constructPath: auditArchiveBucket,
     disposition: 'open',
-    category: 'Archive replication planned (BAK-2)',
+    category: 'Archive replication to the DR region still to come',
     reason: reasons.archiveReplication,
     controls: ['BAK-2', 'AUD-2'],
   },

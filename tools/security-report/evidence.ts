@@ -440,6 +440,8 @@ export function checksFor(stacks: readonly StackTemplate[]): Map<string, CheckRe
         property: 'ProviderType',
         value: (found) => props(found).ProviderType,
         ok: (value) => value === 'OIDC' || value === 'SAML',
+        // Providers exist only for tenants configured with one.
+        required: false,
       },
     ],
     'AUTH-6': [
@@ -593,11 +595,19 @@ export function checksFor(stacks: readonly StackTemplate[]): Map<string, CheckRe
         ok: (value) => value === 0,
       },
       {
-        description: 'No role has an AWS managed policy attached',
+        description:
+          'No role has an AWS managed policy, except AWS service roles (service-role/ policies) whose AwsSolutions-IAM4 acknowledgement gives a reason',
         select: ofType('AWS::IAM::Role'),
         property: 'ManagedPolicyArns',
         value: (found) => props(found).ManagedPolicyArns,
-        ok: (value) => list(value).length === 0,
+        ok: (value, found) => {
+          const arns = list(value).map((arn) => JSON.stringify(arn));
+          if (arns.length === 0) return true;
+          const acknowledged = JSON.stringify(found.resource.Metadata?.cdk_nag ?? {}).includes(
+            'AwsSolutions-IAM4',
+          );
+          return acknowledged && arns.every((arn) => arn.includes(':iam::aws:policy/service-role/'));
+        },
       },
     ],
     'INF-3': [
@@ -811,14 +821,21 @@ export function checksFor(stacks: readonly StackTemplate[]): Map<string, CheckRe
       },
       {
         description: 'Security alarms and findings rules notify an incident topic',
-        select: ofType('AWS::CloudWatch::Alarm', 'AWS::Events::Rule'),
+        select: (stacks) => [
+          ...ofType('AWS::CloudWatch::Alarm')(stacks),
+          ...where(ofType('AWS::Events::Rule'), (found) =>
+            list(at(props(found), 'EventPattern.source')).some((source) =>
+              ['aws.guardduty', 'aws.securityhub'].includes(String(source)),
+            ),
+          )(stacks),
+        ],
         property: 'AlarmActions / Targets[].Arn',
         value: (found) => props(found).AlarmActions ?? at(props(found), 'Targets[].Arn'),
         ok: (value, found) =>
           list(value).some((target) => {
             const id = (target as Json).Ref;
             return typeof id === 'string' && found.stack.resources[id]?.Type === 'AWS::SNS::Topic';
-          }) || defined(found.resource.Properties?.ScheduleExpression),
+          }),
       },
     ],
     'VUL-1': [

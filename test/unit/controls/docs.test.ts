@@ -31,6 +31,15 @@ describe('[INC-1] incident runbooks', () => {
   });
 });
 
+describe('[BAK-4] the restore runbook', () => {
+  it('documents the RPO (5 minutes with PITR, 24 hours across regions) and the RTO (4 hours)', () => {
+    const runbook = read('docs/runbooks/restore.md');
+    expect(runbook).toMatch(/RPO, same region\*\* *\| *≤ 5 minutes/);
+    expect(runbook).toMatch(/RPO, region loss\*\* *\| *≤ 24 hours/);
+    expect(runbook).toMatch(/RTO\*\* *\| *≤ 4 hours/);
+  });
+});
+
 describe('the threat model', () => {
   const model = read('docs/threat-model.md');
 
