@@ -3,12 +3,18 @@
  * ratio of each to its same-run baseline. `npm run bench -- <name fragment>` runs a subset.
  */
 import { availableParallelism } from 'node:os';
+import { auditAppendBenchmark } from './audit-append';
 import { auditVerifyBenchmark } from './audit-verify';
 import { type Benchmark, type BenchRow, renderTable } from './harness';
 import { invoicesBenchmark } from './invoices';
 import { sealBenchmark } from './seal';
 
-const benchmarks: readonly Benchmark[] = [invoicesBenchmark, sealBenchmark, auditVerifyBenchmark];
+const benchmarks: readonly Benchmark[] = [
+  invoicesBenchmark,
+  auditAppendBenchmark,
+  sealBenchmark,
+  auditVerifyBenchmark,
+];
 
 const filter = process.argv[2]?.toLowerCase();
 const selected = benchmarks.filter((each) => !filter || each.name.toLowerCase().includes(filter));

@@ -12,7 +12,8 @@
  * up with exactly one sequence number; a crashed writer's entry is folded by the next
  * writer or the stream poller.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -21,6 +22,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AuditEntry, leafHash } from '#shared/audit/entry';
 import { CompactRange, type NodeAddress } from '#shared/audit/merkle';
@@ -31,7 +33,12 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** DynamoDB's limit of items in one transaction. */
 const maxTransactionItems = 100;
-const maxFoldAttempts = 20;
+/** How often a writer looks for its sequence number, or tries to fold, before it gives up. */
+const maxFoldAttempts = 40;
+/** Batches one lease holder folds before it lets go. */
+const maxFoldRounds = 8;
+/** A lease outlives a normal fold by far; a crashed holder blocks others for at most this long. */
+const foldLeaseMilliseconds = 3000;
 
 export interface AuditHead {
   readonly size: number;
@@ -300,32 +307,92 @@ export class AuditLog {
     tenantId: string,
     entryId?: string,
   ): Promise<number | undefined> {
+    const owner = randomUUID();
     for (let attempt = 0; attempt < maxFoldAttempts; attempt++) {
+      if (attempt > 0 && entryId !== undefined) {
+        const seq = await this.sequenceOf(client, tenantId, entryId);
+        if (seq !== undefined) return seq;
+      }
+      if (await this.#acquireLease(client, tenantId, owner)) {
+        try {
+          return await this.#foldPending(client, tenantId, entryId);
+        } finally {
+          await this.#releaseLease(client, tenantId, owner);
+        }
+      }
+      // Someone else is folding, and will fold our entry with the rest: a sweep leaves
+      // it to them; a writer waits a moment and looks for its sequence number.
+      if (entryId === undefined) return undefined;
+      await backoff(attempt);
+    }
+    throw new Error(`audit fold for tenant ${tenantId} did not settle after ${maxFoldAttempts} attempts`);
+  }
+
+  /**
+   * The lease holder folds whatever is pending, batch after batch, so concurrent writers
+   * wait for one fold instead of racing each other with transactions bound to fail.
+   * The lease only reduces contention; correctness rests on the fold's own conditions.
+   */
+  async #foldPending(client: DynamoDBDocumentClient, tenantId: string, entryId: string | undefined) {
+    let mine: number | undefined;
+    for (let round = 0; round < maxFoldRounds; round++) {
       // Read concurrently: in whichever order the two reads land, a stale view fails the
       // fold's conditions (head version, marker still there) and the loop reads again.
       const [head, pending] = await Promise.all([
         this.head(client, tenantId),
         this.#pending(client, tenantId),
       ]);
-      const waitingFor = entryId === undefined ? undefined : pending.find((each) => each.entryId === entryId);
-      if (pending.length === 0 || (entryId !== undefined && waitingFor === undefined)) {
-        return entryId === undefined ? undefined : this.sequenceOf(client, tenantId, entryId);
-      }
+      if (pending.length === 0) break;
       const { items, batch } = this.#foldItems(tenantId, head, pending);
       try {
         await client.send(new TransactWriteCommand({ TransactItems: items }));
       } catch (error) {
-        // Another writer folded first (head version moved or a marker is gone): look again.
-        if (error instanceof TransactionCanceledException) continue;
-        throw error;
+        // A sweep without the lease, or a lease that ran out, folded first: read again.
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        await backoff(round);
+        continue;
       }
-      if (entryId === undefined && pending.length === batch.length) return undefined;
       const index = batch.findIndex((each) => each.entryId === entryId);
-      if (index >= 0) return head.size + index;
+      if (index >= 0) mine = head.size + index;
     }
-    // A sweep leaves the rest to the next fold; a writer waiting for its own entry reports it.
     if (entryId === undefined) return undefined;
-    throw new Error(`audit fold for tenant ${tenantId} did not settle after ${maxFoldAttempts} attempts`);
+    return mine ?? this.sequenceOf(client, tenantId, entryId);
+  }
+
+  async #acquireLease(client: DynamoDBDocumentClient, tenantId: string, owner: string): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: this.#headTable,
+          Key: headKey(tenantId),
+          UpdateExpression: 'SET foldLeaseOwner = :owner, foldLeaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(foldLeaseUntil) OR foldLeaseUntil < :now',
+          ExpressionAttributeValues: { ':owner': owner, ':until': now + foldLeaseMilliseconds, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async #releaseLease(client: DynamoDBDocumentClient, tenantId: string, owner: string): Promise<void> {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: this.#headTable,
+          Key: headKey(tenantId),
+          UpdateExpression: 'SET foldLeaseUntil = :zero',
+          ConditionExpression: 'foldLeaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      // Another folder took over after our lease ran out: nothing of ours to release.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async #pending(
@@ -398,7 +465,7 @@ export class AuditLog {
         Key: headKey(tenantId),
         UpdateExpression:
           'SET #size = :size, #version = :next, frontier = :frontier, #root = :root, updatedAt = :now',
-        ConditionExpression: head.version === 0 ? 'attribute_not_exists(pk)' : '#version = :version',
+        ConditionExpression: head.version === 0 ? 'attribute_not_exists(#version)' : '#version = :version',
         ExpressionAttributeNames: { '#size': 'size', '#version': 'version', '#root': 'root' },
         ExpressionAttributeValues: {
           ':size': range.size,
@@ -412,6 +479,12 @@ export class AuditLog {
     };
     return { items: [headUpdate, ...entryItems], batch };
   }
+}
+
+/** Full-jitter exponential backoff: up to 5, 10, 20, 40, then 80 ms. */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = 5 * 2 ** Math.min(attempt, 4);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 function toCheckpoint(item: Record<string, unknown>): StoredCheckpoint {
