@@ -24,7 +24,8 @@ import { TenantKeyAccess } from '../constructs/tenant-key-access';
 import { UserDirectory } from '../constructs/user-directory';
 
 /**
- * Tables each route group reaches directly, until handlers go through tenant sessions only.
+ * Tables each route group's code touches. A request handler reaches them only through its
+ * tenant session (AZ-3); only the cross-tenant groups below reach them with their own role.
  * A Record, so a new route group does not compile until someone decides its access.
  */
 export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> = {
@@ -42,6 +43,13 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   lifecycle: ['data', 'audit', 'auditHead', 'idempotency', 'tenants'],
   settings: ['data', 'audit', 'auditHead', 'idempotency'],
 };
+
+/**
+ * Route groups that cross tenants (onboarding, termination): jobs with roles of their own
+ * that reach their tables directly. Every other route group reaches tenant data only
+ * through the tenant access role's session, tagged with the tenant (AZ-3).
+ */
+export const crossTenantGroups: readonly RouteGroup[] = ['tenants', 'lifecycle'];
 
 /**
  * Route groups that publish the audit signing keys (GET /audit/keys): they get
@@ -207,10 +215,15 @@ export class PlatformStack extends Stack {
     const sessionRoles = [];
     for (const group of routeGroups) {
       const tableIds = routeGroupTables[group];
-      for (const tableId of tableIds) {
-        this.dataTables.grantItemReadWrite(routeFunctions[group].role, tableId);
+      if (tableIds.length === 0) continue;
+      const role = routeFunctions[group].role;
+      sessionRoles.push(role);
+      if (crossTenantGroups.includes(group)) {
+        for (const tableId of tableIds) this.dataTables.grantItemReadWrite(role, tableId);
+      } else {
+        // AZ-3: no tenant data with its own role; it reads only the key registry (sealing, ENC-3).
+        this.dataTables.grantItemRead(role, 'tenants');
       }
-      if (tableIds.length > 0) sessionRoles.push(routeFunctions[group].role);
     }
     for (const group of signingKeyReaderGroups)
       this.signingKeys.grantPublicKeyRead(routeFunctions[group].role);
@@ -218,6 +231,14 @@ export class PlatformStack extends Stack {
       dataTables: this.dataTables,
       sessionRoles,
     });
+    for (const group of routeGroups) {
+      if (routeGroupTables[group].length > 0 && !crossTenantGroups.includes(group)) {
+        routeFunctions[group].function.addEnvironment(
+          'TENANT_ACCESS_ROLE_ARN',
+          this.tenantAccess.role.roleArn,
+        );
+      }
+    }
     // Tenant keys (ENC-3, ENC-4): every group that writes sealed tables unwraps data keys; onboarding creates keys.
     this.tenantKeys = new TenantKeyAccess(this, 'TenantKeys', {
       stage,

@@ -15,6 +15,11 @@ export interface RuntimeConfig {
   readonly userPoolClientId: string;
   /** cognito-local's endpoint, only in local mode (invitations create users there). */
   readonly cognitoEndpoint?: string;
+  /**
+   * The tenant access role (AWS mode): tenant-scoped data clients sign with its session,
+   * tagged with the tenant (AZ-3). Unset for cross-tenant jobs, which use their own role.
+   */
+  readonly tenantAccessRoleArn?: string;
   /** Folder with local key material, secrets and data (local mode only). */
   readonly localDataDir: string | undefined;
   readonly securityTxtExpires: string;
@@ -46,6 +51,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     userPoolId: env.COGNITO_USER_POOL_ID ?? '',
     userPoolClientId: env.COGNITO_CLIENT_ID ?? '',
     ...(mode === 'local' && env.COGNITO_ENDPOINT ? { cognitoEndpoint: env.COGNITO_ENDPOINT } : {}),
+    ...(env.TENANT_ACCESS_ROLE_ARN ? { tenantAccessRoleArn: env.TENANT_ACCESS_ROLE_ARN } : {}),
     localDataDir: mode === 'local' ? required(env, 'STRONGROOM_DATA_DIR') : undefined,
     securityTxtExpires: env.SECURITY_TXT_EXPIRES ?? '',
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').filter((origin) => origin !== ''),

@@ -8,6 +8,7 @@
  * item-sealing.ts), with the tenant's data keys from the `keyring`.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { createKeyService, type KeyService } from '#shared/crypto/key-service';
@@ -16,6 +17,7 @@ import { attachItemSealing, ItemSealer } from './item-sealing';
 import { type TableId, tableName } from './tables';
 import { assertTenantScoped, tableDefinitionsByName } from './tenant-guard';
 import { TenantKeyring, type TenantKeyringOptions } from './tenant-keyring';
+import { TenantSessions } from './tenant-sessions';
 import { TenantRegistry } from './tenants';
 
 const translateConfig = {
@@ -100,12 +102,17 @@ export class DataClients {
   readonly #sealer: ItemSealer;
   #platform: DynamoDBDocumentClient | undefined;
   #keyring: TenantKeyring | undefined;
+  readonly #sessions: TenantSessions | undefined;
 
   constructor(config: RuntimeConfig, options: DataClientsOptions = {}) {
     this.#config = config;
     this.#options = options;
     this.#definitions = tableDefinitionsByName(config.stage);
     this.#sealer = new ItemSealer(this.#definitions, () => this.keyring);
+    this.#sessions =
+      config.mode === 'aws' && config.tenantAccessRoleArn
+        ? new TenantSessions(new STSClient({ region: config.region }), config.tenantAccessRoleArn)
+        : undefined;
   }
 
   get stage(): string {
@@ -128,7 +135,11 @@ export class DataClients {
     tenantPrefix(tenantId);
     const cached = this.#tenantClients.get(tenantId);
     if (cached) return cached;
-    const base = new DynamoDBClient(baseClientConfig(this.#config));
+    // AZ-3: in AWS, the tenant access role's session for this tenant (tenant-sessions.ts).
+    const base = new DynamoDBClient({
+      ...baseClientConfig(this.#config),
+      ...(this.#sessions ? { credentials: this.#sessions.provider(tenantId) } : {}),
+    });
     attachTableRenaming(base, this.#config.stage, this.#options.tableNames ?? {});
     const definitions = this.#definitions;
     base.middlewareStack.add(

@@ -6,7 +6,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { managedRuleGroups } from '#infra/constructs/api-firewall';
 import { keyAdministrationActions } from '#infra/constructs/strongroom-key';
-import { routeGroupTables } from '#infra/stacks/platform-stack';
+import { crossTenantGroups, routeGroupTables } from '#infra/stacks/platform-stack';
 import { securityTxtValidityDays } from '#shared/config/product';
 import { gatewayProblems, problemContentType, problemTypeBase } from '#shared/http/problem';
 import { routeGroups, routes } from '#shared/http/routes';
@@ -505,6 +505,51 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
       expect(json(statement.Resource)).not.toContain('byIdentity');
     }
     expect(roleId).toMatch(/^TenantAccess/);
+  });
+
+  it('lets request handlers reach tenant data only through the tenant session: their own roles read only the key registry', () => {
+    const template = platformOf('dev');
+    const functions = new Map(
+      resourcesOf(template, 'AWS::Lambda::Function').map(([, fn]) => [
+        String(fn.Properties.FunctionName).replace(/^strongroom-dev-/, ''),
+        fn,
+      ]),
+    );
+    const [tenantRoleId] =
+      resourcesOf(template, 'AWS::IAM::Role').find(([id]) => id.startsWith('TenantAccess')) ?? [];
+    const registry = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+      ([, table]) => table.Properties.TableName === 'strongroom-dev-tenants',
+    )?.[0];
+    for (const group of routeGroups.filter((each) => routeGroupTables[each].length > 0)) {
+      const fn = functions.get(group);
+      const variables = (fn?.Properties.Environment as { Variables: Json } | undefined)?.Variables ?? {};
+      const roleId = referencedId(fn?.Properties.Role);
+      const dynamo = iamStatements(template)
+        .filter(({ where }) => where.startsWith(String(roleId).replace(/[0-9A-F]{8}$/, '')))
+        .map(({ statement }) => statement)
+        .filter((statement) =>
+          list(statement.Action).some((action) => String(action).startsWith('dynamodb:')),
+        );
+      if (crossTenantGroups.includes(group)) {
+        // Onboarding and termination cross tenants: roles of their own, their tables directly.
+        expect(variables.TENANT_ACCESS_ROLE_ARN, group).toBeUndefined();
+        expect(dynamo.length, group).toBeGreaterThan(0);
+        continue;
+      }
+      expect(referencedId(variables.TENANT_ACCESS_ROLE_ARN), group).toBe(tenantRoleId);
+      // Its own role: reads of the key registry and checks of the tenant's status, nothing else.
+      for (const statement of dynamo) {
+        for (const action of list(statement.Action)) {
+          expect([
+            'dynamodb:BatchGetItem',
+            'dynamodb:GetItem',
+            'dynamodb:Query',
+            'dynamodb:ConditionCheckItem',
+          ]).toContain(action);
+        }
+        expect(list(statement.Resource).map(referencedId), group).toEqual([registry]);
+      }
+    }
   });
 
   it('[AUTH-2][AUTH-5][AZ-5] gives the authorizer member reads, audit appends and only last-used and failure counters to write', () => {
