@@ -56,7 +56,7 @@ const reasons = {
   lambdaConcurrency:
     'Request functions are bounded by API Gateway stage throttling and the WAF rate rule (AUTH-2); reserving concurrency per function would carve the account pool into fixed slices and throttle legitimate traffic first. The scheduled and stream jobs run one batch at a time by their trigger.',
   lambdaDlq:
-    'API functions are invoked synchronously (API Gateway, the REQUEST authorizer): a dead-letter queue applies only to asynchronous invocations and would never receive anything. The stream consumer has an on-failure destination queue with an alarm (AUD-2); the checkpoint signer runs on a schedule every few minutes, so a failed run is retried by the next one and a stale checkpoint raises an alarm (AUD-5).',
+    'API functions are invoked synchronously (API Gateway, the REQUEST authorizer): a dead-letter queue applies only to asynchronous invocations and would never receive anything. The stream consumer has an on-failure destination queue with an alarm (AUD-2); the checkpoint signer runs on a schedule every few minutes, so a failed run is retried by the next one and a stale checkpoint raises an alarm (AUD-5). The backup jobs are started by CloudFormation (the backup-settings custom resource, which fails the deployment), by a schedule (backup freshness) or by restore-job events (restore validation): a run that does not happen raises the stale-backup or restore-test-failed alarm (AUD-5, BAK-3).',
   apiCache:
     "API responses are tenant-specific and sent with Cache-Control: no-store (API-2); caching them in API Gateway would risk serving one caller another caller's data, so the stage cache is deliberately off.",
   apiClientCertificate:
