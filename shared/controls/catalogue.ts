@@ -253,11 +253,9 @@ export const controls: readonly Control[] = [
       'shared/tenancy/tenant-id.ts',
       'shared/store/tenant-guard.ts',
       'infra/constructs/tenant-access-role.ts',
+      'shared/store/tenant-sessions.ts',
     ],
     status: 'implemented',
-    openItems: [
-      'Route functions still hold direct item access to their tables (routeGroupTables in infra/stacks/platform-stack.ts) besides the tenant access role; handlers move to tenant-scoped sessions only.',
-    ],
   },
   {
     id: 'AZ-4',
