@@ -8,6 +8,7 @@ import { createRouteGroupHandler } from '#shared/http/route-handler';
 import {
   auditEntryWithProof,
   consistencyToCheckpoint,
+  exportAuditLogNow,
   latestCheckpoint,
   listAuditEntries,
 } from '#shared/services/audit';
@@ -102,4 +103,12 @@ export const handler = createRouteGroupHandler('audit', {
   },
 
   getAuditKeys: async () => ({ body: { keys: await signer.publicKeys() } }),
+
+  exportAuditLog: async (request) => ({
+    text: await exportAuditLogNow(context, signer, {
+      principal: signedInPrincipal(request),
+      requestId: request.requestId,
+    }),
+    headers: { 'Content-Disposition': 'attachment; filename="audit.bundle"' },
+  }),
 });

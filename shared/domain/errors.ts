@@ -90,6 +90,12 @@ export class PreconditionFailedError extends StrongroomError {
   readonly status = 412;
 }
 
+/** A synchronous export is bounded by the response size; larger logs go through the async export. */
+export class ExportTooLargeError extends StrongroomError {
+  readonly code = 'export-too-large';
+  readonly status = 413;
+}
+
 export class PayloadTooLargeError extends StrongroomError {
   readonly code = 'payload-too-large';
   readonly status = 413;

@@ -41,9 +41,15 @@ export async function exportAuditBundle(
   signer: CheckpointSigner,
   tenantId: string,
   output: Writable,
+  options: { readonly signFresh?: boolean } = {},
 ): Promise<AuditExportSummary> {
   const client = context.clients.forTenant(tenantId);
-  const signed = await signCheckpoint(context, signer, tenantId);
+  // Jobs that hold the signing key end the bundle at a fresh checkpoint; the API, which
+  // must not sign (only the scheduled signer may), ends it at the latest signed one.
+  const signed =
+    options.signFresh === false
+      ? await context.auditLog.latestCheckpoint(client, tenantId)
+      : await signCheckpoint(context, signer, tenantId);
   const size = signed?.size ?? 0;
   const [stored, keys] = await Promise.all([
     context.auditLog.checkpoints(client, tenantId),

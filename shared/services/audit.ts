@@ -4,6 +4,7 @@
  * so each proof is O(log n) reads.
  */
 
+import { Writable } from 'node:stream';
 import type { AuditEntry } from '#shared/audit/entry';
 import {
   consistencyRanges,
@@ -13,11 +14,20 @@ import {
   rangeNodes,
 } from '#shared/audit/merkle';
 import { checkpointBody, checkpointOrigin, formatSignedNote, noteKeyId } from '#shared/audit/signed-note';
+import type { Principal } from '#shared/auth/principal';
 import type { CheckpointSigner } from '#shared/crypto/signing';
-import { NotCheckpointedError, NotFoundError, ValidationError } from '#shared/domain/errors';
+import {
+  ExportTooLargeError,
+  NotCheckpointedError,
+  NotFoundError,
+  ValidationError,
+} from '#shared/domain/errors';
 import type { AuditLog, SequencedEntry, StoredCheckpoint } from '#shared/store/audit-log';
 import { nodeSortKey } from '#shared/store/audit-log';
 import type { DataClients } from '#shared/store/dynamo';
+import { auditEntryFor } from './audit-entries';
+import { exportAuditBundle } from './audit-export';
+import type { ServiceContext } from './context';
 
 /** Domain that names Strongroom logs in checkpoint origins. */
 export const checkpointDomain = 'strongroom.dev';
@@ -238,4 +248,51 @@ export async function latestCheckpoint(
   tenantId: string,
 ): Promise<StoredCheckpoint> {
   return checkpointFor(context, tenantId, undefined);
+}
+
+/** The largest log the synchronous API export serves (a Lambda response holds about 6 MB). */
+export const maxSynchronousExportEntries = 10_000;
+
+export interface AuditExportCommand {
+  readonly principal: Principal;
+  readonly requestId: string;
+}
+
+/**
+ * AUD-4: the audit log as a strongroom-audit-bundle/1 file, up to its latest signed
+ * checkpoint. The export is recorded first (AUD-1), so the next checkpoint covers it.
+ */
+export async function exportAuditLogNow(
+  context: ServiceContext,
+  signer: CheckpointSigner,
+  command: AuditExportCommand,
+): Promise<string> {
+  const { principal } = command;
+  const client = context.clients.forTenant(principal.tenantId);
+  const head = await context.auditLog.head(client, principal.tenantId);
+  if (head.size > maxSynchronousExportEntries) {
+    throw new ExportTooLargeError(
+      `The log has ${head.size} entries; the API exports at most ${maxSynchronousExportEntries} at once.`,
+    );
+  }
+  const now = context.now();
+  await context.mutations.commit(client, {
+    tenantId: principal.tenantId,
+    writes: [],
+    entry: auditEntryFor(
+      { principal, requestId: command.requestId, agentReason: undefined, inputs: {} },
+      { action: 'audit.export', target: { type: 'audit-log', id: principal.tenantId } },
+      now,
+    ),
+    now,
+  });
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await exportAuditBundle(context, signer, principal.tenantId, sink, { signFresh: false });
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -3,8 +3,12 @@
  * inclusion and consistency proofs checked with an independent RFC 9162
  * implementation (test/support/rfc9162.ts), and filtered, paged entries.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCheckpointBody, parseSignedNote, verifySignedNote } from '#shared/audit/signed-note';
+import { verifyBundle } from '#shared/audit/verify';
 import {
   LocalCheckpointSigner,
   type PublishedSigningKey,
@@ -193,5 +197,42 @@ describe('[AUD-3][AUD-4] the audit API', () => {
       otherAuditor,
     );
     expect(theirs.body.items.every((each) => each.entry.tenantId === 'demo-two')).toBe(true);
+  });
+
+  it('exports the log up to its latest signed checkpoint, and the export verifies offline and is audited', async () => {
+    await createInvoice();
+    const signed = (await signAll('demo')) as { size: number; root: Buffer };
+    const keys = await gateway.call('/audit/keys', { headers: { authorization: `Bearer ${auditor}` } });
+    const exported = await gateway.call('/audit/export', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('content-type')).toBe('application/vnd.strongroom.audit-bundle');
+    const dir = await mkdtemp(join(tmpdir(), 'strongroom-export-'));
+    try {
+      const bundlePath = join(dir, 'audit.bundle');
+      await writeFile(bundlePath, Buffer.from(await exported.arrayBuffer()));
+      const verified = await verifyBundle(bundlePath, {
+        keys: ((await keys.json()) as { keys: PublishedSigningKey[] }).keys,
+      });
+      expect(verified).toMatchObject({ tenantId: 'demo', entries: signed.size, keysFromBundle: false });
+      expect(verified.root).toEqual(signed.root);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The export is a material action: its entry is in the log (and the next checkpoint covers it).
+    const recorded = await getJson<{ items: { entry: { action: string } }[] }>(
+      '/audit/entries?action=audit.export&limit=100',
+    );
+    expect(recorded.body.items.length).toBeGreaterThanOrEqual(1);
+    expect(
+      (
+        await gateway.call('/audit/export', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accountant}` },
+        })
+      ).status,
+    ).toBe(403);
   });
 });

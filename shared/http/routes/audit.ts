@@ -6,6 +6,7 @@ import {
   auditEntryParams,
   auditEntryQuery,
   auditEntryWithProofResponse,
+  auditExportBody,
   checkpointView,
   consistencyQuery,
   consistencyResponse,
@@ -13,6 +14,19 @@ import {
 } from '../schemas/audit';
 
 export const auditRoutes: readonly RouteDefinition[] = [
+  {
+    id: 'exportAuditLog',
+    method: 'POST',
+    path: '/audit/export',
+    group: 'audit',
+    summary:
+      'Export the audit log up to its latest signed checkpoint as a strongroom-audit-bundle/1 file for strongroom-verify (AUD-4); the export itself is audited.',
+    permission: 'audit:read',
+    principals: ['user'],
+    body: auditExportBody,
+    successStatus: 200,
+    responseContentType: 'application/vnd.strongroom.audit-bundle',
+  },
   {
     id: 'listAuditEntries',
     method: 'GET',

@@ -69,3 +69,6 @@ export const publishedKeysResponse = z.strictObject({
     }),
   ),
 });
+
+/** An audit export takes no input; an empty JSON object or no body at all. */
+export const auditExportBody = z.strictObject({}).optional();
