@@ -244,8 +244,19 @@ export function architectureDot(stacks: readonly StackTemplate[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Graphviz puts its title inside a group; an accessible SVG names itself as its first child. */
+export function accessibleSvg(svg: string, title: string): string {
+  return svg.replace(
+    /<svg\b[^>]*>/,
+    (open) => `${open.replace(/^<svg/, '<svg role="img"')}\n<title>${title}</title>`,
+  );
+}
+
 /** Renders Graphviz source to SVG with Graphviz compiled to WebAssembly. */
 export async function renderSvg(dot: string): Promise<string> {
   const viz = await instance();
-  return viz.renderString(dot, { format: 'svg', engine: 'dot' });
+  return accessibleSvg(
+    viz.renderString(dot, { format: 'svg', engine: 'dot' }),
+    'Strongroom architecture: stacks, resources and their relations, from the synthesized CloudFormation',
+  );
 }
