@@ -212,6 +212,7 @@ export const routeFixtures: Readonly<Record<string, Fixture>> = {
   },
   getAuditEntry: async (world) => ({ path: `/audit/entries/${world.auditEntryId}` }),
   getConsistencyProof: async () => ({ path: '/audit/consistency?from=1' }),
+  exportAuditLog: async () => ({ path: '/audit/export', body: {} }),
   createCounterparty: async () => ({ path: '/counterparties', body: counterpartyBody }),
   getCounterparty: async (world) => ({ path: `/counterparties/${(await world.counterparty(false)).id}` }),
   updateCounterparty: async (world, fresh) => {
