@@ -216,6 +216,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       .map(([name, value]) => `${name}: ${value}`)
       .join('\r\n');
     socket.end(`HTTP/1.1 ${statusCode} ${problemTitles[statusCode] ?? 'Error'}\r\n${head}\r\n\r\n${body}`);
+    // node:http has let go of this socket: read (and drop) what the client still sends, so
+    // its close is seen and the socket ends, or server.close() would wait for it forever.
+    socket.resume();
+    socket.setTimeout(5_000, () => socket.destroy());
   };
   server.on('clientError', (_error, socket: Socket) => {
     // A request read in full before the unparsable bytes may still be in its handler: its

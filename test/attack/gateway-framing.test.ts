@@ -122,3 +122,22 @@ describe('[API-3][API-5] a request read in full is answered before the refusal o
     expectProblem(responses[0], 400);
   });
 });
+
+describe('[API-5] a refused connection ends, so the gateway stops cleanly', () => {
+  it('closes after refusing requests whose clients were still sending megabytes when refused', async () => {
+    const own = await startTestGateway(localStack());
+    const endpoint = endpointOf(own.url);
+    const megabytes = Buffer.alloc(8 * 1024 * 1024, 'x');
+    for (const request of [
+      { method: 'POST', target: '/invoices', headers: [['bad header', 'x']] as const, body: megabytes },
+      { method: 'CONNECT', target: '127.0.0.1:443', headers: [], body: megabytes },
+    ]) {
+      // The refusal may reach the client, or the client may see a reset while it still writes.
+      await sendOnce(endpoint, request).catch((error: Error) =>
+        expect(error.message).toMatch(/ECONNRESET|EPIPE|closed/),
+      );
+    }
+    // Resolves only once every socket has ended (before the fix, never).
+    await own.close();
+  });
+});

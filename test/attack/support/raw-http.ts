@@ -182,6 +182,9 @@ export async function sendOnce(endpoint: RawEndpoint, request: RawRequest): Prom
   }
 }
 
+/** Debugging aid: the last request line sent from each local port (STRONGROOM_ATTACK_DEBUG_CLOSE=1). */
+export const lastRequestByPort = new Map<number, string>();
+
 function open(endpoint: RawEndpoint): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({
@@ -254,6 +257,9 @@ function exchange(
     socket.on('data', onData);
     socket.once('close', onClose);
     socket.once('error', onError);
+    if (process.env.STRONGROOM_ATTACK_DEBUG_CLOSE === '1' && socket.localPort !== undefined) {
+      lastRequestByPort.set(socket.localPort, bytes.subarray(0, 600).toString('latin1'));
+    }
     socket.write(bytes);
   });
 }
