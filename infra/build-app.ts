@@ -3,15 +3,18 @@
  * (infra/app.ts) and the infra tests construct exactly the same thing.
  */
 import { fileURLToPath } from 'node:url';
-import { App, type AppProps, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App, type AppProps, Aspects, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, WriteNagSuppressionsToCloudFormationAspect } from 'cdk-nag';
 import { isEuRegion } from '#shared/config/product';
 import { loadConfig, type StrongroomConfig } from './config';
 import { acknowledgeNagFindings } from './nag-suppressions';
+import { loadPipelineConfig } from './pipeline-config';
 import { AccountStack } from './stacks/account-stack';
 import { accountBaselineEnabled, addAccountBaseline, type BaselineStack } from './stacks/baseline-stack';
-import { DrVaultStack } from './stacks/dr-vault-stack';
-import { PlatformStack } from './stacks/platform-stack';
+import type { DrVaultStack } from './stacks/dr-vault-stack';
+import { PipelineStack } from './stacks/pipeline-stack';
+import type { PlatformStack } from './stacks/platform-stack';
+import { StrongroomStage } from './stacks/strongroom-stage';
 
 /** The project root: the folder above infra/. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -22,6 +25,10 @@ export interface StrongroomApp {
   readonly account: AccountStack;
   readonly platforms: readonly PlatformStack[];
   readonly drVaults: readonly DrVaultStack[];
+  /** Each deployment stage as a Stage (platform and DR stacks), in pipeline order (INF-5, INF-8). */
+  readonly stages: readonly StrongroomStage[];
+  /** The pipeline that deploys the stages: dev, a manual approval, prod (INF-8). */
+  readonly pipeline: PipelineStack;
   /** The account baseline (INF-6); empty when `strongroom:accountBaseline` is false. */
   readonly baselines: readonly BaselineStack[];
 }
@@ -39,47 +46,42 @@ export function buildApp(options: BuildAppOptions = {}): StrongroomApp {
   const app = new App(appProps);
   const config = loadConfig((key) => app.node.tryGetContext(key));
   const primary = { account: config.account, region: config.primaryRegion };
-  const dr = { account: config.account, region: config.drRegion };
 
   const account = new AccountStack(app, 'strongroom-account', {
     env: primary,
     description: 'Strongroom: account-wide settings of the primary region',
     terminationProtection: true,
   });
-  const platforms: PlatformStack[] = [];
-  const drVaults: DrVaultStack[] = [];
-  for (const stageConfig of config.stages) {
-    const stage = stageConfig.name;
-    const platform = new PlatformStack(app, `strongroom-${stage}-platform`, {
-      env: primary,
-      description: `Strongroom ${stage}: keys, tables, identity, API and firewall`,
-      terminationProtection: true,
-      stageConfig,
-      projectRoot,
-      now,
-      drRegion: config.drRegion,
-    });
-    platform.addStackDependency(account, 'API Gateway needs the account logging role before stages log');
-    const drVault = new DrVaultStack(app, `strongroom-${stage}-dr`, {
-      env: dr,
-      description: `Strongroom ${stage}: disaster-recovery backup vault in the second EU region`,
-      terminationProtection: true,
-      stage,
-    });
-    for (const stack of [platform, drVault]) Tags.of(stack).add('strongroom:stage', stage);
-    platforms.push(platform);
-    drVaults.push(drVault);
-  }
+  // Stages are Stages (not top-level stacks) so the pipeline can deploy them; their stacks keep
+  // their names and logical ids.
+  const stages = config.stages.map(
+    (stageConfig) =>
+      new StrongroomStage(app, `strongroom-${stageConfig.name}`, { stageConfig, config, projectRoot, now }),
+  );
+  const platforms = stages.map((stage) => stage.platform);
+  const drVaults = stages.map((stage) => stage.drVault);
+  // API Gateway needs the account stack's logging role before a stage logs; a dependency cannot
+  // cross into a Stage, so the account stack is deployed first, at bootstrap (README).
   const baselines = accountBaselineEnabled((key) => app.node.tryGetContext(key))
     ? addAccountBaseline(app, config)
     : [];
   Tags.of(app).add('strongroom:project', 'strongroom');
 
-  assertEuResidency(app);
+  // Before the pipeline: adding a stage to it synthesizes the stage, acknowledgements included.
   acknowledgeNagFindings({ account, platforms, drVaults });
+  // The app's aspects stop at a Stage: each stage writes its acknowledgements into its templates itself.
+  for (const stage of stages) Aspects.of(stage).add(new WriteNagSuppressionsToCloudFormationAspect());
+  const pipeline = new PipelineStack(app, 'strongroom-pipeline', {
+    env: primary,
+    description: 'Strongroom: the deployment pipeline (synth, tests and gates, dev, approval, prod)',
+    terminationProtection: true,
+    pipeline: loadPipelineConfig((key) => app.node.tryGetContext(key)),
+    stages,
+  });
+  assertEuResidency(app);
   // Acknowledged findings are also written into the templates' metadata, for reviewers of the CloudFormation.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
-  return { app, config, account, platforms, drVaults, baselines };
+  return { app, config, account, platforms, drVaults, stages, pipeline, baselines };
 }
 
 /**

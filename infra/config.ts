@@ -45,6 +45,11 @@ export interface StageConfig {
   readonly incidentEmails: readonly string[];
   /** Per-tenant OIDC and SAML identity providers (AUTH-4); none means pool users only. */
   readonly federation: FederationConfig | undefined;
+  /**
+   * Whether the stage's functions run in a private network: isolated subnets, VPC endpoints
+   * with policies naming our resources, no route to the internet (INF-7).
+   */
+  readonly privateNetwork: boolean;
 }
 
 export interface StrongroomConfig {
@@ -65,6 +70,7 @@ const stageDefaults: Omit<StageConfig, 'name'> = {
   auditArchiveRetentionDays: 3650,
   incidentEmails: [],
   federation: undefined,
+  privateNetwork: false,
 };
 
 /** S3 Object Lock accepts default retention periods of 1 to 36,500 days. */
@@ -157,6 +163,10 @@ function stageConfig(name: string, raw: unknown): StageConfig {
       `${key}.auditArchiveRetentionDays must be an integer of 1 to ${maxArchiveRetentionDays}, got ${show(retention)}`,
     );
   }
+  const privateNetwork = values.privateNetwork ?? stageDefaults.privateNetwork;
+  if (typeof privateNetwork !== 'boolean') {
+    throw new Error(`${key}.privateNetwork must be true or false, got ${show(privateNetwork)}`);
+  }
   return {
     name,
     allowedOrigins: origins,
@@ -169,6 +179,7 @@ function stageConfig(name: string, raw: unknown): StageConfig {
     auditArchiveRetentionDays: retention,
     incidentEmails: incidentEmails as string[],
     federation: parseFederationConfig(values.federation, `${key}.federation`),
+    privateNetwork,
   };
 }
 

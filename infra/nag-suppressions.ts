@@ -48,7 +48,7 @@ export const reasons = {
 } as const;
 
 /** The logical id of a resource, as cdk-nag prints it in a finding's `<id.Arn>` reference. */
-function logicalIdOf(element: CfnElement): string {
+export function logicalIdOf(element: CfnElement): string {
   const stack = Stack.of(element);
   return stack.resolve(stack.getLogicalId(element)) as string;
 }

@@ -47,12 +47,24 @@ export interface PolicyPackAcknowledgement {
 const accessLogBucket = /\/(AccessLogs)\/Resource$/;
 const auditArchiveBucket = /\/AuditArchive\/Bucket\/Resource$/;
 const trailBucket = /\/Trail\/Bucket\/Resource$/;
+const pipelineArtifactBuckets =
+  /\/(Pipeline\/Pipeline\/ArtifactsBucket|Default\/CrossRegionCodePipelineReplicationBucket)\/Resource$/;
 
 const reasons = {
   inlinePolicies:
     'CDK grants write one AWS::IAM::Policy per role, attached to that role only and scoped to the resources the role uses (INF-2: one role per function). A customer-managed policy would be the same statements in a resource that could be attached to other roles; the least-privilege content is proven by the infra tests, not by the policy kind.',
-  lambdaVpc:
-    'Functions are not in a VPC yet: INF-7 (isolated subnets, VPC endpoints with resource-scoped policies, per-function security groups) is planned. Data stores are IAM-only (INF-1), so no network path is needed to protect them, but egress is not restricted until INF-7 lands.',
+  lambdaVpcDev:
+    'The dev stage is configured without the private network (strongroom:stageSettings.dev.privateNetwork: false): it holds no production data, and keeping it cheap and simple is the point of the setting. Prod runs every function in isolated subnets behind VPC endpoints (INF-7, proven by the infra tests).',
+  lambdaVpcDeployTime:
+    'Deploy-time custom resources only, with no data access: the JWKS fetcher reads the user pool public keys from Cognito (not served through the cognito-idp endpoint, never for a pool with a domain) and the backup-settings function sets an account setting in both regions (AWS Backup of the DR region has no endpoint the VPC can reach). CloudFormation alone invokes them; every runtime function of prod is in the private network (INF-7).',
+  lambdaVpcFreshness:
+    "The hourly backup freshness check lists recovery points of the DR vault through AWS Backup in the second region, which PrivateLink does not reach from the primary region's VPC; it holds ListRecoveryPointsByBackupVault on the two vault ARNs only. Planned: read the DR copies through the primary region's copy jobs and move the function into the network.",
+  defaultSecurityGroup:
+    "The VPC's default security group keeps its default rules because restricting it takes a CDK custom-resource Lambda that would run outside the VPC; nothing uses the default group: every function and every interface endpoint has a security group of its own (the infra tests prove each function's group and that no rule allows more than HTTPS to the endpoints).",
+  pipelineArtifacts:
+    "CDK Pipelines' artifact buckets (primary and DR-region replication) hold synthesized templates and function bundles that every pipeline run rebuilds from the repository, never customer data or records: they are KMS-encrypted under keys that only S3 may use for this account, block public access, deny non-TLS requests and are versioned; pipeline executions are recorded by CloudTrail. Earlier versions expire after 90 days; access logging, replication or Object Lock would keep copies of build outputs, not evidence.",
+  codeBuildSource:
+    "The pipeline's CodeBuild projects take their source from the pipeline's artifacts (source type CODEPIPELINE): no repository URL and no credentials are stored in a project; the repository is reached through the CodeConnections connection only.",
   lambdaConcurrency:
     'Request functions are bounded by API Gateway stage throttling and the WAF rate rule (AUTH-2); reserving concurrency per function would carve the account pool into fixed slices and throttle legitimate traffic first. The scheduled and stream jobs run one batch at a time by their trigger.',
   lambdaDlq:
@@ -99,23 +111,81 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     reason: reasons.inlinePolicies,
     controls: ['INF-2'],
   },
+  ...(['LambdaInsideVPC', 'lambda_inside_vpc_check'] as const).flatMap((rule) => {
+    const packs: readonly PolicyPackName[] = rule === 'LambdaInsideVPC' ? nagPacks : ['cfn-guard'];
+    const resourceTypes = ['AWS::Lambda::Function'];
+    return [
+      {
+        packs,
+        rule,
+        resourceTypes,
+        constructPath: /^strongroom-dev\//,
+        disposition: 'accepted' as const,
+        category: 'Dev stage without the private network, by configuration',
+        reason: reasons.lambdaVpcDev,
+        controls: ['INF-7'],
+      },
+      {
+        packs,
+        rule,
+        resourceTypes,
+        constructPath: /\/(CognitoJwks\/Fetcher|Backups\/SettingsFunction)\/Function\/Resource$/,
+        disposition: 'accepted' as const,
+        category: 'Deploy-time custom resources outside the private network',
+        reason: reasons.lambdaVpcDeployTime,
+        controls: ['INF-7'],
+      },
+      {
+        packs,
+        rule,
+        resourceTypes,
+        constructPath: /^strongroom-[a-z0-9-]+\/platform\/Backups\/FreshnessFunction\/Function\/Resource$/,
+        disposition: 'open' as const,
+        category: 'Reads the DR region: outside the private network until it reads copy jobs',
+        reason: reasons.lambdaVpcFreshness,
+        controls: ['INF-7', 'BAK-2'],
+      },
+    ];
+  }),
   {
     packs: nagPacks,
-    rule: 'LambdaInsideVPC',
-    resourceTypes: ['AWS::Lambda::Function'],
-    disposition: 'open',
-    category: 'No VPC yet (INF-7 planned)',
-    reason: reasons.lambdaVpc,
+    rule: 'VPCDefaultSecurityGroupClosed',
+    resourceTypes: ['AWS::EC2::VPC'],
+    constructPath: /\/Network\/Vpc\/Resource$/,
+    disposition: 'accepted',
+    category: 'Default security group unused',
+    reason: reasons.defaultSecurityGroup,
     controls: ['INF-7'],
   },
+  ...(['S3BucketReplicationEnabled', 'S3BucketLoggingEnabled'] as const).map((rule) => ({
+    packs: nagPacks,
+    rule,
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: pipelineArtifactBuckets,
+    disposition: 'accepted' as const,
+    category: 'Pipeline artifacts are rebuilt build outputs',
+    reason: reasons.pipelineArtifacts,
+    controls: ['INF-8'],
+  })),
+  ...(['s3_bucket_logging_enabled_check', 's3_bucket_object_lock_enabled_check'] as const).map((rule) => ({
+    packs: ['cfn-guard'] as const,
+    rule,
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: pipelineArtifactBuckets,
+    disposition: 'accepted' as const,
+    category: 'Pipeline artifacts are rebuilt build outputs',
+    reason: reasons.pipelineArtifacts,
+    controls: ['INF-8'],
+  })),
   {
-    packs: ['cfn-guard'],
-    rule: 'lambda_inside_vpc_check',
-    resourceTypes: ['AWS::Lambda::Function'],
-    disposition: 'open',
-    category: 'No VPC yet (INF-7 planned)',
-    reason: reasons.lambdaVpc,
-    controls: ['INF-7'],
+    packs: ['PCI.DSS.321', 'HIPAA.Security'],
+    rule: 'CodeBuildProjectSourceRepoUrl',
+    resourceTypes: ['AWS::CodeBuild::Project'],
+    constructPath: /^strongroom-pipeline\/Pipeline\//,
+    disposition: 'accepted',
+    category: 'Source from the pipeline, no repository URL',
+    reason: reasons.codeBuildSource,
+    controls: ['INF-8'],
   },
   {
     packs: nagPacks,

@@ -18,6 +18,7 @@ import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyAuthenticator } from '#shared/auth/api-key-authenticator';
 import { type ApiKeyEnvironment, parseApiKey } from '#shared/auth/api-key-format';
+import { preloadJwks } from '#shared/auth/cognito-jwks';
 import { type FailedAttemptSettings, FailedAttempts } from '#shared/auth/failed-attempts';
 import { type Principal, toAuthorizerContext } from '#shared/auth/principal';
 import { SupportAccess } from '#shared/auth/support-access';
@@ -247,19 +248,23 @@ export function authorizerDependencies(
 }
 
 // Module scope: created once per container. In AWS the verifier trusts only the
-// configured pool and fetches its JWKS; the local runtime builds its own handler with
-// the preloaded development JWKS (infra/local), never this one.
+// configured pool, whose JWKS the stack read at deployment; the local runtime builds its
+// own handler with the preloaded development JWKS (infra/local), never this one.
 const config = loadRuntimeConfig();
 
 export const handler = createAuthorizerHandler(
   authorizerDependencies(config, {
-    verifier: CognitoJwtVerifier.create({
-      userPoolId: config.userPoolId,
-      // The API's client, and the federated sign-in client when the stage has identity providers.
-      clientId: [config.userPoolClientId, process.env.COGNITO_FEDERATED_CLIENT_ID ?? ''].filter(
-        (id) => id !== '',
-      ),
-      tokenUse: 'access',
-    }),
+    // COGNITO_JWKS: the pool's keys, read at deployment (no key fetch from a private network, INF-7).
+    verifier: preloadJwks(
+      CognitoJwtVerifier.create({
+        userPoolId: config.userPoolId,
+        // The API's client, and the federated sign-in client when the stage has identity providers.
+        clientId: [config.userPoolClientId, process.env.COGNITO_FEDERATED_CLIENT_ID ?? ''].filter(
+          (id) => id !== '',
+        ),
+        tokenUse: 'access',
+      }),
+      process.env.COGNITO_JWKS,
+    ),
   }),
 );

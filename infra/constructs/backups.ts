@@ -26,6 +26,17 @@ export const backupModules = {
   settings: 'functions/backup-settings/handler.ts',
 } as const;
 
+/**
+ * Why two backup functions stay outside a stage's private network (INF-7): both call AWS
+ * Backup in the DR region too, and PrivateLink reaches AWS Backup in the VPC's own region only.
+ */
+export const privateNetworkExemptions = {
+  settings:
+    'Deploy-time custom resource only: CloudFormation invokes it to turn on the advanced DynamoDB backup setting in both regions; AWS Backup of the DR region has no endpoint that the primary region VPC can reach (PrivateLink reaches AWS Backup in its own region only). It holds backup:UpdateRegionSettings and DescribeRegionSettings only, no data access.',
+  freshness:
+    "Hourly check of the newest recovery point in both vaults: the DR vault's AWS Backup API is in the second region, out of reach of the primary region's VPC endpoints. It holds backup:ListRecoveryPointsByBackupVault on the two vault ARNs only, no data access. Tracked: read the DR copies through the primary region's copy jobs (ListCopyJobs) and move it into the network.",
+} as const;
+
 /** The DR vault's name in the second region (dr-vault-stack.ts), referenced by a fixed ARN. */
 export function drVaultName(stage: string): string {
   return `strongroom-${stage}-dr`;
@@ -185,6 +196,7 @@ export class StrongroomBackups extends Construct {
       entry: backupModules.settings,
       description: `Strongroom ${stage}: turns on advanced DynamoDB backups in ${region} and ${props.drRegion}`,
       environment,
+      outsidePrivateNetwork: privateNetworkExemptions.settings,
       timeout: Duration.seconds(60),
       memorySize: 256,
     });
@@ -314,6 +326,7 @@ export class StrongroomBackups extends Construct {
       entry: backupModules.freshness,
       description: `Strongroom ${stage}: age of the newest recovery point in both vaults`,
       environment,
+      outsidePrivateNetwork: privateNetworkExemptions.freshness,
       timeout: Duration.seconds(60),
       memorySize: 256,
     });

@@ -1,14 +1,19 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { EncryptedLogGroup, type LogClass } from './encrypted-log-group';
+import { PrivateNetwork } from './private-network';
 
 /** The Lambda runtime of every Strongroom function. */
 export const functionRuntime = lambda.Runtime.NODEJS_24_X;
+
+/** Template metadata key on a function of a private stage that stays outside the network, with the reason. */
+export const outsidePrivateNetworkMetadata = 'strongroom:outsidePrivateNetwork';
 
 /** ESM bundles still meet CommonJS dependencies that call `require`; give them one. */
 const requireBanner =
@@ -46,13 +51,21 @@ export interface RouteFunctionProps {
    * @default 'application'
    */
   readonly logClass?: LogClass;
+  /**
+   * Why the function stays outside the stage's private network: only for a function that must
+   * reach what no endpoint of the VPC serves, such as a public URL at deployment or another
+   * region's API (INF-7 exemption, written to the template for reviewers).
+   * @default - in the stage's private network, when the stack has one
+   */
+  readonly outsidePrivateNetwork?: string;
 }
 
 /**
  * One Lambda function for a route group, the authorizer or a job: nodejs24.x on ARM64, bundled
  * locally by esbuild as minified ESM with source maps, its own role that holds nothing
  * but its log stream (INF-2), its own KMS-encrypted log group with retention (LOG-2),
- * and environment variables encrypted under a customer-managed key (ENC-2).
+ * and environment variables encrypted under a customer-managed key (ENC-2). In a stack with a
+ * PrivateNetwork it sits in the isolated subnets with a security group of its own (INF-7).
  */
 export class RouteFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -60,6 +73,10 @@ export class RouteFunction extends Construct {
   readonly logGroup: EncryptedLogGroup;
   /** The only policy with `Resource: *`: X-Ray writes, which have no resource-level permissions. */
   readonly tracingPolicy: iam.Policy;
+  /** The function's own security group, in a stage with a private network (INF-7). */
+  readonly securityGroup: ec2.SecurityGroup | undefined;
+  /** Its ENI permissions in the private network (describe on `*`, changes in the VPC only). */
+  readonly networkPolicy: iam.Policy | undefined;
 
   constructor(scope: Construct, id: string, props: RouteFunctionProps) {
     super(scope, id);
@@ -93,6 +110,17 @@ export class RouteFunction extends Construct {
       logClass: props.logClass ?? 'application',
       encryptionKey: props.logKey,
     });
+    // INF-7: in a stage with a private network, the function sits in its isolated subnets.
+    const network = PrivateNetwork.of(this);
+    if (network !== undefined && props.outsidePrivateNetwork !== undefined) {
+      network.exempt(this, props.outsidePrivateNetwork);
+    }
+    const placement =
+      network !== undefined && props.outsidePrivateNetwork === undefined
+        ? network.placeFunction(this, this.role, functionName)
+        : undefined;
+    this.securityGroup = placement?.securityGroup;
+    this.networkPolicy = placement?.policy;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       functionName,
@@ -113,6 +141,13 @@ export class RouteFunction extends Construct {
       // Stack traces point at the TypeScript sources through the bundled source maps.
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       environmentEncryption: props.environmentKey,
+      ...(placement === undefined
+        ? {}
+        : {
+            vpc: placement.vpc,
+            vpcSubnets: placement.vpcSubnets,
+            securityGroups: [placement.securityGroup],
+          }),
       bundling: {
         forceDockerBundling: false,
         format: nodejs.OutputFormat.ESM,
@@ -143,6 +178,15 @@ export class RouteFunction extends Construct {
       ],
     });
     this.function.node.addDependency(this.tracingPolicy);
+    // Lambda creates the function's network interfaces with these permissions, at creation.
+    if (placement !== undefined) this.function.node.addDependency(placement.policy);
+    if (network !== undefined && props.outsidePrivateNetwork !== undefined) {
+      // Reviewers of the template see why this function has no VpcConfig.
+      (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+        outsidePrivateNetworkMetadata,
+        props.outsidePrivateNetwork,
+      );
+    }
     // Lambda decrypts the environment through its own service; the key policy allows nothing else.
     props.environmentKey.grant(this.role, 'kms:Decrypt');
   }

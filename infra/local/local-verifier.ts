@@ -1,8 +1,8 @@
 /**
  * The token verifier of the local runtime: the production class, CognitoJwtVerifier,
  * with cognito-local's public JWKS preloaded. This preloaded key exists only here: the
- * deployed authorizer fetches its pool's JWKS from Cognito and so refuses tokens signed
- * with cognito-local's published key (AUTH-6).
+ * deployed authorizer trusts only its own pool's JWKS (read from Cognito at deployment)
+ * and so refuses tokens signed with cognito-local's published key (AUTH-6).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

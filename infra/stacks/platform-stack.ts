@@ -12,11 +12,14 @@ import { AuditSigningKeys } from '../constructs/audit-signing-keys';
 import { AuditStreamConsumer } from '../constructs/audit-stream-consumer';
 import { StrongroomBackups } from '../constructs/backups';
 import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
+import { CognitoJwks } from '../constructs/cognito-jwks';
 import { DataTables } from '../constructs/data-tables';
 import { IdentityFederation } from '../constructs/identity-federation';
 import { IdentityGrants } from '../constructs/identity-grants';
 import { IncidentTopic } from '../constructs/incident-topic';
+import { PrivateNetwork, regionAvailabilityZones } from '../constructs/private-network';
 import { RouteFunction } from '../constructs/route-function';
+import { StageEndpointPolicies } from '../constructs/stage-endpoint-policies';
 import { StrongroomApi } from '../constructs/strongroom-api';
 import { StrongroomKey } from '../constructs/strongroom-key';
 import { TenantAccessRole } from '../constructs/tenant-access-role';
@@ -101,6 +104,15 @@ export class PlatformStack extends Stack {
   readonly apiKeyPepper: ApiKeyPepper;
   /** Per-tenant identity providers, when the stage configures them (AUTH-3, AUTH-4). */
   readonly federation: IdentityFederation | undefined;
+  /** The stage's private network, when its configuration asks for one (INF-7). */
+  readonly network: PrivateNetwork | undefined;
+  /** The user pool's JWKS, read at deployment for the authorizer (INF-7, AUTH-6). */
+  readonly cognitoJwks: CognitoJwks;
+
+  /** The region's zones without a context lookup (the private network spans every one, INF-7). */
+  override get availabilityZones(): string[] {
+    return regionAvailabilityZones(this.region);
+  }
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -141,6 +153,11 @@ export class PlatformStack extends Stack {
       emails: props.stageConfig.incidentEmails,
     });
 
+    // INF-7: before any function, which each place themselves in it (RouteFunction).
+    this.network = props.stageConfig.privateNetwork
+      ? new PrivateNetwork(this, 'Network', { stage, flowLogKey: this.logKey.key })
+      : undefined;
+
     this.dataTables = new DataTables(this, 'Tables', { stage, encryptionKey: this.tableKey.key });
     this.users = new UserDirectory(this, 'Users', { stage, sesFromEmail: props.stageConfig.sesFromEmail });
     this.apiKeyPepper = new ApiKeyPepper(this, 'ApiKeyPepper', { stage });
@@ -162,6 +179,10 @@ export class PlatformStack extends Stack {
       environmentKey: this.functionKey.key,
       logKey: this.logKey.key,
     };
+    this.cognitoJwks = new CognitoJwks(this, 'CognitoJwks', {
+      ...functionProps,
+      userPool: this.users.userPool,
+    });
     this.federation =
       props.stageConfig.federation === undefined
         ? undefined
@@ -193,6 +214,7 @@ export class PlatformStack extends Stack {
       environment: {
         ...environment,
         SECRET_ARNS: pepperArns,
+        COGNITO_JWKS: this.cognitoJwks.value,
         // Access tokens of federated sign-in come from their own app client.
         ...(this.federation ? { COGNITO_FEDERATED_CLIENT_ID: this.federation.client.userPoolClientId } : {}),
       },
@@ -306,6 +328,21 @@ export class PlatformStack extends Stack {
       drRegion: props.drRegion,
       incidents: this.incidents,
     });
+
+    if (this.network) {
+      // INF-7: every endpoint names the stage's own resources only.
+      new StageEndpointPolicies(this, 'EndpointPolicies', {
+        stage,
+        network: this.network,
+        dataTables: this.dataTables,
+        archive: this.archive,
+        signingKeys: this.signingKeys,
+        secretArns: [this.apiKeyPepper.secretArn],
+        tenantAccessRole: this.tenantAccess.role,
+        userPool: this.users.userPool,
+        backups: this.backups,
+      });
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });

@@ -422,11 +422,23 @@ export const controls: readonly Control[] = [
     title: 'No internet route from functions',
     text: 'No route to the internet from the functions in production: they run in isolated subnets and reach AWS services only through VPC endpoints whose policies name our own resources; security groups allow only what each function needs.',
     enforcement: 'aws',
-    resourceTypes: ['AWS::EC2::VPC', 'AWS::EC2::VPCEndpoint'],
-    code: [],
-    status: 'planned',
-    reason:
-      'Functions are not in a VPC yet: isolated subnets, VPC endpoints with resource-scoped policies and per-function security groups are a planned infrastructure change (the NIST/PCI/HIPAA LambdaInsideVPC findings are listed as open).',
+    resourceTypes: ['AWS::EC2::VPC', 'AWS::EC2::VPCEndpoint', 'AWS::EC2::SecurityGroup', 'AWS::EC2::FlowLog'],
+    code: [
+      'infra/constructs/private-network.ts',
+      'infra/constructs/stage-endpoint-policies.ts',
+      'infra/constructs/route-function.ts',
+      'infra/constructs/cognito-jwks.ts',
+      'shared/auth/cognito-jwks.ts',
+      'functions/cognito-jwks/handler.ts',
+    ],
+    status: 'implemented',
+    openItems: [
+      'On by stage configuration (strongroom:stageSettings.<stage>.privateNetwork): on for prod, off for dev.',
+      'Three prod functions stay outside the network, each with its reason in the template: two deploy-time custom resources (the Cognito JWKS fetcher; the backup setting of both regions) and the hourly backup freshness check, which reads the DR region (AWS Backup has no cross-region endpoint) until it reads copy jobs in the primary region.',
+      'A user pool with a domain (federated sign-in) cannot be used through the cognito-idp endpoint: invitations and onboarding of such a stage need another path to Cognito.',
+      'Tenant-key deletion in the DR region (purge) needs a cross-region KMS endpoint (PrivateLink cross-region) once the purge job runs in prod.',
+      'The X-Ray endpoint policy names actions only: X-Ray has no resource-level permissions.',
+    ],
   },
   {
     id: 'INF-8',
@@ -434,11 +446,14 @@ export const controls: readonly Control[] = [
     title: 'Deployments only through a pipeline',
     text: 'Deployments only through a pipeline: synth, tests and policy gates, a dev stage, an explicit approval, then prod; nobody deploys prod by hand.',
     enforcement: 'aws',
-    resourceTypes: ['AWS::CodePipeline::Pipeline'],
-    code: [],
-    status: 'planned',
-    reason:
-      'The pipeline stack (synth, tests and policy gates, dev, approval, prod) is not built yet; today deployments run cdk deploy by hand.',
+    resourceTypes: ['AWS::CodePipeline::Pipeline', 'AWS::CodeBuild::Project'],
+    code: ['infra/stacks/pipeline-stack.ts', 'infra/stacks/strongroom-stage.ts', 'infra/pipeline-config.ts'],
+    status: 'implemented',
+    openItems: [
+      'The account-wide stacks (strongroom-account, the baseline) are deployed once at bootstrap, not by the pipeline.',
+      'With dev and prod in one account the bootstrap deploy role can deploy either; a prod account bootstrapped to trust only the pipeline account makes the pipeline the only way into prod.',
+      'The CloudFormation execution role is whatever cdk bootstrap was given (--cloudformation-execution-policies): README says how to narrow it.',
+    ],
   },
   {
     id: 'BAK-1',
@@ -595,7 +610,7 @@ export const controls: readonly Control[] = [
     code: ['tsconfig.json', 'biome.json', 'infra/build-app.ts'],
     status: 'implemented',
     openItems: [
-      'The gates run in npm test (CI); the deployment pipeline that enforces them before deploy is INF-8.',
+      'The gates run in npm test, which the synth step of the pipeline runs before anything is deployed (INF-8).',
     ],
   },
   {

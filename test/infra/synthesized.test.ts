@@ -3,9 +3,14 @@
  * whole app (test/infra/template.ts) serves every test here.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { NIST80053R5Checks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { managedRuleGroups } from '#infra/constructs/api-firewall';
+import { privateNetworkExemptions } from '#infra/constructs/backups';
+import { cognitoJwksExemption } from '#infra/constructs/cognito-jwks';
+import { gatewayPrefixLists } from '#infra/constructs/private-network';
 import { keyAdministrationActions } from '#infra/constructs/strongroom-key';
+import { synthCommands } from '#infra/stacks/pipeline-stack';
 import { crossTenantGroups, routeGroupTables } from '#infra/stacks/platform-stack';
 import { securityTxtValidityDays } from '#shared/config/product';
 import { gatewayProblems, problemContentType, problemTypeBase } from '#shared/http/problem';
@@ -62,13 +67,14 @@ function referencedId(value: unknown): string | undefined {
   return object?.['Fn::GetAtt']?.[0] ?? object?.Ref;
 }
 
-/** Functions that serve no route: the audit ledger's scheduled signer and stream consumer. */
+/** Functions that serve no route: the audit ledger's and the backups' jobs, and the deploy-time JWKS fetcher. */
 const jobFunctions = [
   'checkpoint-signer',
   'audit-stream',
   'backup-settings',
   'restore-validation',
   'backup-freshness',
+  'cognito-jwks',
 ] as const;
 
 /** Jobs that write security logs (LOG-2: 36 months). */
@@ -84,6 +90,8 @@ const noResourceLevelActionSets: readonly (readonly string[])[] = [
   ['backup:DescribeRestoreJob', 'backup:ListRestoreJobs', 'backup:PutRestoreValidationResult'],
   // Onboarding creates tenant keys: CreateKey has no resource, its conditions pin the tags (ENC-4).
   ['kms:CreateKey'],
+  // Lambda's management of the network interfaces of a function in the private network (INF-7).
+  ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
 ];
 
 /** The only managed policies a role may carry: AWS Backup's own, on roles only AWS Backup assumes. */
@@ -109,25 +117,28 @@ function keyIdByAlias(template: Template, alias: string): string {
 
 describe('[INF-3][INF-5] stacks, regions and stages', () => {
   it('puts every stack in an EU region with an explicit account', () => {
-    for (const stack of s.assembly.stacks) {
+    for (const stack of s.assembly.stacksRecursively) {
       expect(stack.environment.account, stack.stackName).toBe(cdkContext['strongroom:account']);
       expect(stack.environment.region, stack.stackName).toMatch(/^eu-(central|west|south|north)-\d$/);
     }
   });
 
   it('deploys each stage as its own platform stack in the primary region and DR stack in the second region', () => {
-    const names = s.assembly.stacks.map((stack) => stack.stackName).sort();
+    const names = s.assembly.stacksRecursively.map((stack) => stack.stackName).sort();
     const expected = [
       'strongroom-account',
       ...stageNames.flatMap((stage) => [`strongroom-${stage}-platform`, `strongroom-${stage}-dr`]),
       // The account baseline (INF-6), on unless strongroom:accountBaseline is false.
       'strongroom-baseline',
       'strongroom-baseline-dr',
+      // The pipeline (INF-8) and its artifact replication stack in the DR region.
+      'strongroom-pipeline',
+      'strongroom-pipeline-support-eu-west-1',
     ].sort();
     expect(names).toEqual(expected);
     expect(stageNames).toEqual(['dev', 'prod']);
-    for (const stack of s.assembly.stacks) {
-      const region = stack.stackName.endsWith('-dr') ? 'eu-west-1' : 'eu-central-1';
+    for (const stack of s.assembly.stacksRecursively) {
+      const region = /-(dr|eu-west-1)$/.test(stack.stackName) ? 'eu-west-1' : 'eu-central-1';
       expect(stack.environment.region, stack.stackName).toBe(region);
     }
   });
@@ -162,7 +173,8 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
   });
 
   it('protects every stack from deletion', () => {
-    for (const stack of s.assembly.stacks) expect(stack.terminationProtection, stack.stackName).toBe(true);
+    for (const stack of s.assembly.stacksRecursively)
+      expect(stack.terminationProtection, stack.stackName).toBe(true);
   });
 });
 
@@ -367,6 +379,8 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
 
   it('allows Resource * only for actions with no resource-level permissions (X-Ray writes, backup settings, restore jobs)', () => {
     for (const [name, template] of allTemplates()) {
+      // CDK Pipelines' generated grants have a test of their own ([INF-8]).
+      if (name.startsWith('strongroom-pipeline')) continue;
       for (const { where, statement } of iamStatements(template)) {
         if (!list(statement.Resource).includes('*')) continue;
         const actions = list(statement.Action).map(String).sort();
@@ -1324,7 +1338,7 @@ describe('[INF-2][VUL-3] cdk-nag and synthesis messages', () => {
   });
 
   it('raises no error or warning annotation in any stack', () => {
-    for (const stack of s.assembly.stacks) {
+    for (const stack of s.assembly.stacksRecursively) {
       const messages = stack.messages
         .filter((message) => message.level === 'error' || message.level === 'warning')
         .map((message) => `${message.level} ${message.id}: ${json(message.entry.data)}`);
@@ -1535,5 +1549,423 @@ describe('[ENC-3][ENC-4] IAM for tenant keys, limited by tag', () => {
         .flatMap((statement) => list(statement.Action).map(String));
       for (const action of actions) expect(['kms:Decrypt'], `${group} ${action}`).toContain(action);
     }
+  });
+});
+
+/** Functions of a private stage that stay outside its network, each with its documented reason (INF-7). */
+const outsideTheNetwork: Readonly<Record<string, string>> = {
+  'cognito-jwks': cognitoJwksExemption,
+  'backup-settings': privateNetworkExemptions.settings,
+  'backup-freshness': privateNetworkExemptions.freshness,
+};
+
+/** Every endpoint of a private stage: gateway endpoints by service suffix, interface endpoints by service name. */
+const gatewayServices = ['dynamodb', 's3'] as const;
+const interfaceServices = ['kms', 'secretsmanager', 'sts', 'logs', 'xray', 'cognito-idp', 'backup'] as const;
+
+describe('[INF-7][INF-1] private network of prod', () => {
+  const prod = (): Template => platformOf('prod');
+  const functionsOf = (template: Template) =>
+    resourcesOf(template, 'AWS::Lambda::Function').map(([id, fn]) => ({
+      id,
+      name: String(fn.Properties.FunctionName).replace(/^strongroom-(dev|prod)-/, ''),
+      fn,
+    }));
+
+  it('is on by configuration for prod and off for dev', () => {
+    expect(s.config.stages.map((stage) => [stage.name, stage.privateNetwork])).toEqual([
+      ['dev', false],
+      ['prod', true],
+    ]);
+  });
+
+  it('puts every prod function in the isolated subnets with a security group of its own, but the documented deploy-time and DR-reading ones', () => {
+    const template = prod();
+    const subnets = resourcesOf(template, 'AWS::EC2::Subnet').map(([id]) => id);
+    const groups = new Set<string>();
+    const functions = functionsOf(template);
+    expect(functions.length).toBe(routeGroups.length + 1 + jobFunctions.length);
+    for (const { id, name, fn } of functions) {
+      const vpc = fn.Properties.VpcConfig as
+        | { SubnetIds: unknown[]; SecurityGroupIds: unknown[] }
+        | undefined;
+      if (name in outsideTheNetwork) {
+        expect(vpc, id).toBeUndefined();
+        continue;
+      }
+      expect(vpc?.SubnetIds.map(referencedId).sort(), id).toEqual(subnets.sort());
+      expect(vpc?.SecurityGroupIds, id).toHaveLength(1);
+      const group = referencedId(vpc?.SecurityGroupIds[0]) ?? '';
+      expect(groups.has(group), `${id} shares ${group}`).toBe(false);
+      groups.add(group);
+      // Lambda creates the function's interfaces with its role: the ENI policy exists first.
+      expect(
+        list(fn.DependsOn).some((dependency) => String(dependency).includes('NetworkPolicy')),
+        id,
+      ).toBe(true);
+    }
+    expect(groups.size).toBe(functions.length - Object.keys(outsideTheNetwork).length);
+    // The exemptions are exactly the documented ones, each with its reason in the template metadata's path.
+    expect(Object.keys(outsideTheNetwork).every((name) => jobFunctions.includes(name as never))).toBe(true);
+  });
+
+  it('has no route to the internet: no internet, egress-only or NAT gateway, isolated subnets in every availability zone', () => {
+    const template = prod();
+    for (const type of [
+      'AWS::EC2::InternetGateway',
+      'AWS::EC2::EgressOnlyInternetGateway',
+      'AWS::EC2::NatGateway',
+      'AWS::EC2::VPCGatewayAttachment',
+      'AWS::EC2::EIP',
+      'AWS::EC2::TransitGatewayAttachment',
+      'AWS::EC2::VPCPeeringConnection',
+    ]) {
+      expect(resourcesOf(template, type), type).toHaveLength(0);
+    }
+    for (const [id, route] of resourcesOf(template, 'AWS::EC2::Route')) {
+      expect(route.Properties.DestinationCidrBlock, id).not.toBe('0.0.0.0/0');
+    }
+    const subnets = resourcesOf(template, 'AWS::EC2::Subnet').map(([, subnet]) => subnet.Properties);
+    expect(subnets.map((subnet) => subnet.AvailabilityZone).sort()).toEqual(
+      ['a', 'b', 'c'].map((zone) => `${s.config.primaryRegion}${zone}`),
+    );
+    for (const subnet of subnets) expect(subnet.MapPublicIpOnLaunch).toBe(false);
+    expect(resourcesOf(template, 'AWS::EC2::VPC')).toHaveLength(1);
+  });
+
+  it('lets each function out only on 443, to the interface endpoints and the S3 and DynamoDB gateway prefix lists', () => {
+    const template = prod();
+    const [endpointGroup] = resourcesOf(template, 'AWS::EC2::SecurityGroup').find(([id]) =>
+      id.startsWith('NetworkEndpointSecurityGroup'),
+    ) ?? [''];
+    const prefixLists = gatewayPrefixLists[s.config.primaryRegion];
+    expect(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress')).toHaveLength(0);
+    const groups = resourcesOf(template, 'AWS::EC2::SecurityGroup');
+    expect(groups.length).toBe(1 + 14);
+    for (const [id, group] of groups) {
+      const egress = list(group.Properties.SecurityGroupEgress) as Json[];
+      expect(group.Properties.SecurityGroupIngress, id).toBeUndefined();
+      if (id === endpointGroup) {
+        // Endpoints start nothing: only the "match no traffic" rule that removes EC2's default allow-all.
+        expect(egress, id).toEqual([
+          expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' }),
+        ]);
+        continue;
+      }
+      expect(egress, id).toHaveLength(3);
+      for (const rule of egress) {
+        expect(rule, id).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+        expect(rule.CidrIp, id).toBeUndefined();
+      }
+      expect(
+        egress
+          .map((rule) => referencedId(rule.DestinationSecurityGroupId) ?? rule.DestinationPrefixListId)
+          .sort(),
+        id,
+      ).toEqual([endpointGroup, prefixLists?.s3, prefixLists?.dynamodb].sort());
+    }
+    const ingress = resourcesOf(template, 'AWS::EC2::SecurityGroupIngress');
+    expect(ingress).toHaveLength(14);
+    for (const [id, rule] of ingress) {
+      expect(rule.Properties, id).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+      expect(referencedId(rule.Properties.GroupId), id).toBe(endpointGroup);
+      expect(referencedId(rule.Properties.SourceSecurityGroupId), id).toMatch(/SecurityGroup/);
+    }
+  });
+
+  it("stays well inside CloudFormation's 500 resources per stack", () => {
+    for (const [name, template] of allTemplates()) {
+      expect(Object.keys(template.toJSON().Resources).length, name).toBeLessThan(450);
+    }
+  });
+
+  it('synthesizes without a context lookup (no availability-zone or prefix-list lookup)', () => {
+    const nested = [s.assembly, ...s.stages.map((stage) => s.assembly.getNestedAssembly(stage.artifactId))];
+    for (const assembly of nested) expect(assembly.manifest.missing ?? [], assembly.directory).toEqual([]);
+  });
+
+  it('has every endpoint, each with a policy that names our resources for our account only', () => {
+    const template = prod();
+    const endpoints = resourcesOf(template, 'AWS::EC2::VPCEndpoint').map(([id, endpoint]) => ({
+      id,
+      service: /\.([a-z0-9-]+)"\]*\}*$/.exec(json(endpoint.Properties.ServiceName))?.[1] ?? '',
+      endpoint: endpoint.Properties,
+    }));
+    expect(
+      endpoints
+        .filter(({ endpoint }) => endpoint.VpcEndpointType === 'Gateway')
+        .map((e) => e.service)
+        .sort(),
+    ).toEqual([...gatewayServices].sort());
+    expect(
+      endpoints
+        .filter(({ endpoint }) => endpoint.VpcEndpointType === 'Interface')
+        .map((e) => e.service)
+        .sort(),
+    ).toEqual([...interfaceServices].sort());
+    for (const { id, service, endpoint } of endpoints) {
+      if (endpoint.VpcEndpointType === 'Interface') {
+        expect(endpoint.PrivateDnsEnabled, id).toBe(true);
+        expect(list(endpoint.SecurityGroupIds).map(referencedId), id).toEqual([
+          expect.stringMatching(/^NetworkEndpointSecurityGroup/),
+        ]);
+      }
+      const statements =
+        (endpoint.PolicyDocument as { Statement: (Statement & { Sid?: string })[] } | undefined)?.Statement ??
+        [];
+      expect(statements.length, id).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.Effect, id).toBe('Allow');
+        for (const action of list(statement.Action)) {
+          expect(String(action), id).toMatch(
+            new RegExp(`^${service === 'cognito-idp' ? 'cognito-idp' : service}:[A-Za-z]+$`),
+          );
+        }
+        const resources = list(statement.Resource).map(json);
+        const anyResource = resources.includes('"*"');
+        const conditions = json(statement.Condition);
+        if (statement.Sid === 'CustomResourceResponses') {
+          // CloudFormation signs its presigned response URLs: any account, one bucket of the region.
+          expect(resources, id).toEqual([
+            json(
+              `arn:aws:s3:::cloudformation-custom-resource-response-${s.config.primaryRegion.replace(/-/g, '')}/*`,
+            ),
+          ]);
+          continue;
+        }
+        expect(conditions, `${id} ${statement.Sid}`).toContain(
+          `"aws:PrincipalAccount":"${cdkContext['strongroom:account']}"`,
+        );
+        if (anyResource) {
+          // Only where the service has no resource to name: X-Ray, restore jobs (by role), key creation (by tag).
+          expect(
+            [
+              'TracesHaveNoResourceLevelPermissions',
+              'RestoreJobsHaveNoResourceLevelPermissions',
+              'CreateTenantKeysOfThisStage',
+            ],
+            id,
+          ).toContain(statement.Sid);
+          if (statement.Sid !== 'TracesHaveNoResourceLevelPermissions')
+            expect(conditions, id).toMatch(/PrincipalArn|RequestTag/);
+        }
+        for (const resource of resources) {
+          // Resources of the stack by reference; written ARNs are this account's, and a pattern is
+          // either the stage's own prefix or narrowed by a tag or the one role that may use it.
+          if (resource.startsWith('"arn:')) {
+            expect(resource, id).toContain(`:${cdkContext['strongroom:account']}:`);
+            if (resource.includes('*') && !resource.includes(':log-group:/strongroom/prod/')) {
+              expect(conditions, `${id} ${resource}`).toMatch(/ResourceTag|RequestTag|PrincipalArn/);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('names the stage tables, archive, signing keys, secret, tenant role and pool in the endpoint policies', () => {
+    const template = prod();
+    const policyOf = (service: string) =>
+      json(
+        resourcesOf(template, 'AWS::EC2::VPCEndpoint').find(([, endpoint]) =>
+          json(endpoint.Properties.ServiceName).includes(`.${service}`),
+        )?.[1].Properties.PolicyDocument,
+      );
+    for (const table of tableIds) expect(policyOf('dynamodb')).toContain(`Tables${table}`);
+    expect(policyOf('s3')).toMatch(/AuditArchiveBucket[A-Z0-9]+","Arn"\]\},"\/tenants\/\*"/);
+    expect(policyOf('kms')).toContain('AuditSigningKeysKey1');
+    expect(policyOf('kms')).toContain('"aws:ResourceTag/strongroom:stage":"prod"');
+    expect(policyOf('secretsmanager')).toContain('ApiKeyPepperSecret');
+    expect(policyOf('sts')).toContain('TenantAccessRole');
+    expect(policyOf('cognito-idp')).toContain('UsersUserPool');
+    expect(policyOf('logs')).toContain('log-group:/strongroom/prod/*');
+  });
+
+  it('logs all VPC traffic to a KMS-encrypted log group kept 36 months', () => {
+    const template = prod();
+    const [, flowLog] = onlyResourceOf(template, 'AWS::EC2::FlowLog');
+    expect(flowLog.Properties).toMatchObject({
+      ResourceType: 'VPC',
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    expect(referencedId(flowLog.Properties.ResourceId)).toMatch(/^NetworkVpc/);
+    const group = template.toJSON().Resources[referencedId(flowLog.Properties.LogGroupName) ?? ''] as {
+      Properties: Json;
+    };
+    expect(group.Properties).toMatchObject({
+      LogGroupName: '/strongroom/prod/network/flow-logs',
+      RetentionInDays: 1096,
+    });
+    expect(referencedId(group.Properties.KmsKeyId)).toBe(
+      keyIdByAlias(template, 'alias/strongroom/prod/logs'),
+    );
+  });
+
+  it('gives the authorizer the pool JWKS read at deployment, so it fetches no keys at run time', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const [jwksId, jwks] = onlyResourceOf(template, 'Custom::CognitoJwks');
+      expect(referencedId(jwks.Properties.UserPoolId)).toMatch(/^UsersUserPool/);
+      const authorizer = functionsOf(template).find(({ name }) => name === 'authorizer');
+      const variables =
+        (authorizer?.fn.Properties.Environment as { Variables?: Json } | undefined)?.Variables ?? {};
+      expect(variables.COGNITO_JWKS).toEqual({ 'Fn::GetAtt': [jwksId, 'Jwks'] });
+      // The fetcher holds nothing but its log group, environment key and traces.
+      const fetcher = functionsOf(template).find(({ name }) => name === 'cognito-jwks');
+      const role = referencedId(fetcher?.fn.Properties.Role);
+      const actions = iamStatements(template)
+        .filter(({ where }) => where.startsWith('CognitoJwksFetcher'))
+        .flatMap(({ statement }) => list(statement.Action).map(String));
+      expect(role).toMatch(/^CognitoJwksFetcher/);
+      expect([...new Set(actions)].sort()).toEqual(
+        [
+          'kms:Decrypt',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ].sort(),
+      );
+    }
+  });
+
+  it('keeps dev without a VPC, as its configuration says', () => {
+    const template = platformOf('dev');
+    for (const type of [
+      'AWS::EC2::VPC',
+      'AWS::EC2::VPCEndpoint',
+      'AWS::EC2::SecurityGroup',
+      'AWS::EC2::FlowLog',
+    ]) {
+      expect(resourcesOf(template, type), type).toHaveLength(0);
+    }
+    for (const { id, fn } of functionsOf(template)) expect(fn.Properties.VpcConfig, id).toBeUndefined();
+  });
+
+  it('leaves NIST 800-53 R5 LambdaInsideVPC in prod only on the documented exemptions', () => {
+    const prodStage = s.stages.find((stage) => stage.platform.stageName === 'prod');
+    if (prodStage === undefined) throw new Error('no prod stage');
+    const report = new NIST80053R5Checks().validateScope(prodStage);
+    const outside = report.violations
+      .filter((violation) => violation.ruleName === 'NIST.800.53.R5-LambdaInsideVPC')
+      .flatMap((violation) => violation.violatingResources.map((resource) => resource.constructPath ?? ''));
+    expect(outside.sort()).toEqual(
+      [
+        'strongroom-prod/platform/CognitoJwks/Fetcher/Function/Resource',
+        'strongroom-prod/platform/Backups/SettingsFunction/Function/Resource',
+        'strongroom-prod/platform/Backups/FreshnessFunction/Function/Resource',
+      ].sort(),
+    );
+  });
+});
+
+describe('[INF-8] deployment pipeline', () => {
+  const pipelineTemplate = (): Template => s.template('strongroom-pipeline');
+  const pipelineStages = () =>
+    onlyResourceOf(pipelineTemplate(), 'AWS::CodePipeline::Pipeline')[1].Properties.Stages as {
+      Name: string;
+      Actions: {
+        Name: string;
+        RunOrder?: number;
+        ActionTypeId: { Category: string; Provider: string };
+        Configuration?: Json;
+      }[];
+    }[];
+
+  it('takes the source from the configured connection, synthesizes, updates itself, then deploys dev, waits for approval and deploys prod', () => {
+    const stages = pipelineStages();
+    expect(stages.map((stage) => stage.Name)).toEqual([
+      'Source',
+      'Build',
+      'UpdatePipeline',
+      'Assets',
+      'strongroom-dev',
+      'strongroom-prod',
+    ]);
+    const [source] = stages[0]?.Actions ?? [];
+    const configured = cdkContext['strongroom:pipeline'] as Json;
+    expect(source?.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
+    expect(source?.Configuration).toMatchObject({
+      ConnectionArn: configured.connectionArn,
+      FullRepositoryId: configured.repository,
+      BranchName: configured.branch,
+    });
+    const dev = stages.find((stage) => stage.Name === 'strongroom-dev');
+    const prod = stages.find((stage) => stage.Name === 'strongroom-prod');
+    expect(dev?.Actions.some((action) => action.ActionTypeId.Category === 'Approval')).toBe(false);
+    const approvals = prod?.Actions.filter((action) => action.ActionTypeId.Category === 'Approval') ?? [];
+    expect(approvals).toHaveLength(1);
+    const deploys = prod?.Actions.filter((action) => action.ActionTypeId.Provider === 'CloudFormation') ?? [];
+    // The prod platform and DR stacks, each a change set created and then executed.
+    expect(deploys.map((action) => action.Name).sort()).toEqual(
+      ['dr.Deploy', 'dr.Prepare', 'platform.Deploy', 'platform.Prepare'].sort(),
+    );
+    for (const deploy of deploys) expect(deploy.RunOrder ?? 1).toBeGreaterThan(approvals[0]?.RunOrder ?? 1);
+    for (const stage of [dev, prod]) {
+      const names = (stage?.Actions ?? []).map((action) => action.Configuration?.StackName);
+      expect(names).toEqual(expect.arrayContaining([`${stage?.Name}-platform`, `${stage?.Name}-dr`]));
+    }
+  });
+
+  it('runs npm ci, npm test and cdk synth in an unprivileged build that logs to a KMS-encrypted group', () => {
+    const template = pipelineTemplate();
+    const projects = resourcesOf(template, 'AWS::CodeBuild::Project');
+    const synth = projects.find(([, project]) => json(project.Properties.Source).includes('npm test'));
+    const buildspec = JSON.parse(String((synth?.[1].Properties.Source as Json | undefined)?.BuildSpec)) as {
+      phases: { build: { commands: string[] } };
+    };
+    expect(buildspec.phases.build.commands).toEqual([...synthCommands]);
+    expect(synthCommands).toEqual(['npm ci', 'npm test', 'npx cdk synth']);
+    const [logGroupId, logGroup] = resourcesOf(template, 'AWS::Logs::LogGroup').find(
+      ([, group]) => group.Properties.LogGroupName === '/strongroom/pipeline/builds',
+    ) ?? ['', { Properties: {} }];
+    expect(logGroup.Properties.RetentionInDays).toBe(1096);
+    expect(referencedId(logGroup.Properties.KmsKeyId)).toBe(
+      keyIdByAlias(template, 'alias/strongroom/pipeline/build-logs'),
+    );
+    for (const [id, project] of projects) {
+      expect((project.Properties.Environment as Json).PrivilegedMode, id).toBe(false);
+      expect(project.Properties.EncryptionKey, id).toBeDefined();
+      expect(json(project.Properties.LogsConfig), id).toContain(logGroupId);
+    }
+  });
+
+  it('encrypts the artifacts of both regions under customer-managed keys', () => {
+    const [, pipeline] = onlyResourceOf(pipelineTemplate(), 'AWS::CodePipeline::Pipeline');
+    const stores = pipeline.Properties.ArtifactStores as {
+      Region: string;
+      ArtifactStore: { EncryptionKey: { Type: string } };
+    }[];
+    expect(stores.map((store) => store.Region).sort()).toEqual(
+      [s.config.drRegion, s.config.primaryRegion].sort(),
+    );
+    for (const store of stores) expect(store.ArtifactStore.EncryptionKey.Type).toBe('KMS');
+    const support = s.template('strongroom-pipeline-support-eu-west-1');
+    const [, bucket] = onlyResourceOf(support, 'AWS::S3::Bucket');
+    expect(json(bucket.Properties.BucketEncryption)).toContain('aws:kms');
+  });
+
+  it('allows Resource * only where CDK Pipelines cannot name the resource, and limits the asset role to its projects', () => {
+    const allowed = [
+      // The DR region's artifact key, named by alias in the support stack.
+      ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      // cdk deploy of the pipeline itself finds the bootstrap resources.
+      ['cloudformation:DescribeStacks', 's3:ListBucket'],
+      // The asset role's builds: denied again for every project but the asset projects.
+      ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'],
+    ].map((actions) => json(actions));
+    const statements = iamStatements(pipelineTemplate());
+    for (const { where, statement } of statements) {
+      if (!list(statement.Resource).includes('*') || statement.Effect === 'Deny') continue;
+      expect(allowed, where).toContain(json(list(statement.Action).map(String).sort()));
+    }
+    const deny = statements.find(
+      ({ statement }) => (statement as { Sid?: string }).Sid === 'OnlyTheAssetProjects',
+    );
+    expect(deny?.statement.Effect).toBe('Deny');
+    expect(json((deny?.statement as { NotResource?: unknown } | undefined)?.NotResource)).toMatch(
+      /PipelineAssetsFileAsset/,
+    );
   });
 });

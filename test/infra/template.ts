@@ -59,7 +59,7 @@ function synthesize(): Synthesized {
   const built = buildApp({ context: { ...cdkContext }, outdir, now });
   const assembly = built.app.synth();
   const templates = new Map<string, Template>();
-  for (const stack of assembly.stacks) {
+  for (const stack of assembly.stacksRecursively) {
     templates.set(stack.stackName, Template.fromJSON(stack.template as Record<string, unknown>));
   }
   const report = JSON.parse(

@@ -309,8 +309,12 @@ export function checksFor(stacks: readonly StackTemplate[]): Map<string, CheckRe
     ],
     'ENC-4': [
       {
-        description: 'One key per purpose, named by alias',
-        select: ofType('AWS::KMS::Alias'),
+        description: 'One key per purpose, named by alias (CDK Pipelines names its artifact keys itself)',
+        // The pipeline refers to its DR-region artifact key by the alias CDK generated.
+        select: where(
+          ofType('AWS::KMS::Alias'),
+          (found) => !found.stack.name.startsWith('strongroom-pipeline'),
+        ),
         property: 'AliasName',
         value: (found) => props(found).AliasName,
         ok: (value) => /^alias\/strongroom\/[a-z0-9-]+\/[a-z0-9/-]+$/.test(String(value)),
@@ -709,11 +713,35 @@ export function checksFor(stacks: readonly StackTemplate[]): Map<string, CheckRe
     ],
     'INF-7': [
       {
-        description: 'Functions run in VPC subnets',
-        select: ofType('AWS::Lambda::Function'),
-        property: 'VpcConfig.SubnetIds',
-        value: (found) => at(props(found), 'VpcConfig.SubnetIds'),
+        description:
+          'Functions of a stage with a private network run in its subnets, or carry the reason they stay outside',
+        select: where(ofType('AWS::Lambda::Function'), (found) =>
+          Object.values(found.stack.resources).some((resource) => resource.Type === 'AWS::EC2::VPC'),
+        ),
+        property: 'VpcConfig.SubnetIds, Metadata.strongroom:outsidePrivateNetwork',
+        value: (found) =>
+          at(props(found), 'VpcConfig.SubnetIds') ??
+          found.resource.Metadata?.['strongroom:outsidePrivateNetwork'],
+        ok: (value) => (typeof value === 'string' ? value.length > 0 : list(value).length > 0),
+      },
+      {
+        description: 'Every VPC endpoint has a policy of its own statements',
+        select: ofType('AWS::EC2::VPCEndpoint'),
+        property: 'PolicyDocument.Statement',
+        value: (found) => at(props(found), 'PolicyDocument.Statement'),
         ok: (value) => list(value).length > 0,
+      },
+      {
+        description: 'No internet or NAT gateway',
+        select: ofType(
+          'AWS::EC2::InternetGateway',
+          'AWS::EC2::NatGateway',
+          'AWS::EC2::EgressOnlyInternetGateway',
+        ),
+        property: 'Type',
+        value: (found) => found.resource.Type,
+        ok: () => false,
+        required: false,
       },
     ],
     'INF-8': [

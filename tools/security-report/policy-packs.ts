@@ -121,7 +121,8 @@ function runNagPack(
             pack: name,
             rule,
             description: violation.description,
-            stack: constructPath.split('/')[0] ?? '',
+            // Stage stacks sit under their Stage's path (strongroom-<stage>/platform/...).
+            stack: construct?.stack.stackName ?? constructPath.split('/')[0] ?? '',
             constructPath,
             resourceType: construct?.cfnResourceType ?? 'unknown',
             logicalId: construct === undefined ? undefined : construct.stack.resolve(construct.logicalId),

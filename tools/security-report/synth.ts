@@ -57,7 +57,7 @@ export function synthesize(context: Record<string, unknown>, now = new Date()): 
   // Path metadata (as the CDK CLI writes it) lets the report name each resource's construct.
   const built = buildApp({ context: { ...context, 'aws:cdk:enable-path-metadata': true }, outdir, now });
   const assembly = built.app.synth();
-  const stacks = assembly.stacks.map((stack) => ({
+  const stacks = assembly.stacksRecursively.map((stack) => ({
     name: stack.stackName,
     account: stack.environment.account,
     region: stack.environment.region,
