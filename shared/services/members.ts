@@ -304,6 +304,12 @@ async function commitChange(
           idempotency: { key: command.idempotencyKey, record: { fingerprint: change.fingerprint, response } },
         }),
     now,
+    // API-3: a change or removal whose member moved on since the version in If-Match was read
+    // (a concurrent change committed first) is a stale If-Match, as when it is read stale.
+    conditionFailed: (failed) =>
+      change.action !== 'member.invite' && failed.includes(0) && !failed.includes(1)
+        ? new PreconditionFailedError('The member changed since you read it; read it again.')
+        : new ConflictError('The resource changed or already exists; read it again and retry.'),
   });
   return result.kind === 'replayed' ? result.response : response;
 }
