@@ -148,7 +148,9 @@ async function launch(
   const child = spawn('java', args, {
     // Its own process group, so that stop() ends the JVM and anything it started.
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Standard input stays an open pipe that nothing writes to: the launcher exits at its end,
+    // so the JVM ends with this process even when this process is killed outright.
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
   });
   const output = collectTail(child);
