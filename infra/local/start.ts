@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { securityTxtExpiry } from '#shared/config/product';
 import { type Gateway, startGateway } from './gateway';
 import { readJsonFile, writePrivateFile } from './private-files';
+import { processRuns } from './process-state';
 import {
   dataLayout,
   defaultAuditIntervals,
@@ -106,12 +107,9 @@ function banner(stack: LocalStack, gateway: Gateway, seconds: number): string {
 async function refuseSecondInstance(runtimeStateFile: string): Promise<void> {
   const state = (await readJsonFile(runtimeStateFile)) as Partial<RuntimeState> | undefined;
   if (typeof state?.pid !== 'number' || state.pid === process.pid) return;
-  try {
-    process.kill(state.pid, 0);
-  } catch (error) {
-    // No such process: the file was left behind by a stack that did not stop cleanly.
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
-  }
+  // No such process (or only a killed one not yet reaped): the file was left behind by a
+  // stack that did not stop cleanly.
+  if (!(await processRuns(state.pid))) return;
   throw new Error(
     `npm start already runs on this data folder (pid ${state.pid}, ${state.apiUrl ?? ''}); ` +
       `if it does not, delete ${runtimeStateFile}`,
