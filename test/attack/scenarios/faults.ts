@@ -41,7 +41,7 @@ interface FaultSettings {
 
 const settings = {
   bounded: {
-    paths: ['create invoice', 'approve', 'record payment', 'create API key'],
+    paths: ['create invoice', 'record payment', 'create API key'],
     verifyEvery: 10,
     sparse: 3,
   },

@@ -47,7 +47,7 @@ interface FuzzSettings {
 
 const settings = {
   bounded: {
-    requests: 1_500,
+    requests: 1_000,
     lanes: 2,
     workers: 4,
     batch: 25,

@@ -33,6 +33,8 @@ import { refusalViolations } from '../support/responses';
 import { type AttackSize, sized } from '../support/size';
 
 interface TokenSettings {
+  /** Every n-th route of the table gets every hostile credential (1: all of them). */
+  readonly routeStride: number;
   /** Times every hostile credential goes against every route. */
   readonly rounds: number;
   /** Wrong secrets for one key id from the attacker's addresses. */
@@ -44,8 +46,8 @@ interface TokenSettings {
 }
 
 const settings = {
-  bounded: { rounds: 1, bruteForce: 60, addresses: 3, unknownKeyIds: 30 },
-  full: { rounds: 5, bruteForce: 5_000, addresses: 50, unknownKeyIds: 2_000 },
+  bounded: { routeStride: 3, rounds: 1, bruteForce: 60, addresses: 3, unknownKeyIds: 30 },
+  full: { routeStride: 1, rounds: 5, bruteForce: 5_000, addresses: 50, unknownKeyIds: 2_000 },
 } satisfies Record<AttackSize, TokenSettings>;
 
 const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -220,7 +222,8 @@ export async function tokenScenario(env: AttackEnv, size: AttackSize): Promise<S
 
   try {
     const credentials = await hostileCredentials(env, tenant, jwksUrl);
-    const requests = await targets(tenant);
+    const every = await targets(tenant);
+    const requests = every.filter((_, index) => index % config.routeStride === 0);
     const storeBefore = await storeCensus(env.identities.clients, env.stack.stage);
     const connection = new RawConnection(env.endpoint);
     const expectRefused = (response: RawResponse, status: number, where: string) => {
@@ -280,7 +283,7 @@ export async function tokenScenario(env: AttackEnv, size: AttackSize): Promise<S
     const revoked = await created({ scopes: ['auditor'] });
     const expiring = await created({ scopes: ['auditor'], expiresInDays: 1 });
     const sample =
-      requests.find((request) => request.route.id === 'listInvoices') ??
+      every.find((request) => request.route.id === 'listInvoices') ??
       (requests[0] as (typeof requests)[number]);
     for (const [name, authorization] of [
       ['removed member', `Bearer ${removed.token}`],
