@@ -221,7 +221,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     socket.resume();
     socket.setTimeout(5_000, () => socket.destroy());
   };
+  // node:http reports every chunk that arrives after unparsable bytes again: one refusal per connection.
+  const refusing = new WeakSet<Socket>();
   server.on('clientError', (_error, socket: Socket) => {
+    if (refusing.has(socket)) return;
+    refusing.add(socket);
     // A request read in full before the unparsable bytes may still be in its handler: its
     // answer goes first, or its client would take the 400 for it although it acted. (A
     // request whose own body failed to parse is the one refused.)
