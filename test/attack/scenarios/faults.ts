@@ -26,7 +26,7 @@ import { type AttackEnv, type AttackTenant, createAttackTenant } from '../suppor
 import { type FaultKind, faultKinds } from '../support/fault-proxy';
 import { checkLedger } from '../support/ledger';
 import { RawConnection, type RawResponse } from '../support/raw-http';
-import { type ScenarioReport, Tally } from '../support/report';
+import { progress, type ScenarioReport, Tally } from '../support/report';
 import { refusalViolations } from '../support/responses';
 import { type AttackSize, sized } from '../support/size';
 
@@ -347,6 +347,7 @@ export async function faultScenario(env: AttackEnv, size: AttackSize): Promise<S
       );
       continue;
     }
+    progress(`faults: ${pathName}, ${operations.length} operations, ${cases} cases so far`);
     perPath.push(`${path.name}: ${operations.length} operations (${operations.join(', ')})`);
 
     for (let at = 1; at <= operations.length; at++) {

@@ -29,7 +29,7 @@ import { type AttackEnv, type AttackTenant, createAttackTenant, withAuditTargets
 import { buildRequest, describeMutations, type Mutation, mutations, type Seed } from '../support/hostile';
 import { checkLedger } from '../support/ledger';
 import { RawConnection, type RawResponse, sendOnce } from '../support/raw-http';
-import { type ScenarioReport, Tally } from '../support/report';
+import { progress, type ScenarioReport, Tally } from '../support/report';
 import { isWrite, refusalViolations, successViolations } from '../support/responses';
 import { type AttackSize, attackSeed, sized } from '../support/size';
 
@@ -98,11 +98,6 @@ function seedMaker(tenant: AttackTenant) {
 
 const specialRoutes = new Set(['terminateTenant', 'createTenant']);
 
-/** Progress lines on stderr for long runs (STRONGROOM_ATTACK_PROGRESS=1, as npm run attack sets it). */
-export function progress(line: string): void {
-  if (process.env.STRONGROOM_ATTACK_PROGRESS === '1') process.stderr.write(`${line}\n`);
-}
-
 export async function fuzzScenario(env: AttackEnv, size: AttackSize): Promise<ScenarioReport> {
   const config = sized(settings, size, 'FUZZ');
   const tally = new Tally('fuzzing');
@@ -158,133 +153,154 @@ export async function fuzzScenario(env: AttackEnv, size: AttackSize): Promise<Sc
   };
 
   let sent = 0;
+  let reseedFailures = 0;
+  /** Set when a lane fails: the others stop too, so nothing of this scenario runs on into the next. */
+  let stopped = false;
   const slow: string[] = [];
   const started = performance.now();
-  await Promise.all(
+  const laneResults = await Promise.allSettled(
     lanes.map(async (lane) => {
       const connections = Array.from({ length: config.workers }, () => new RawConnection(env.endpoint));
-      let seeds = new Map<string, Seed>();
-      let sinceSeeding = Number.POSITIVE_INFINITY;
-      let routeCursor = 0;
-      let done = 0;
-      while (done < lane.share) {
-        if (sinceSeeding >= config.reseedEvery) {
-          seeds = new Map();
-          for (const route of lane.routes) seeds.set(route.id, await lane.makeSeed(route));
-          sinceSeeding = 0;
-        }
-        const count = Math.min(config.batch, lane.share - done);
-        const { cases, chunk } = nextCases(count);
-        const before = await tenantCensus(env.identities.clients, env.stack.stage, lane.tenantId);
-        const batchStarted = new Date();
-        let accepted = 0;
-        let maybeReplays = 0;
-        let uncertain = false;
-        const outcomes: string[] = [];
-        let next = 0;
-        await Promise.all(
-          connections.map(async (connection) => {
-            for (let index = next++; index < cases.length; index = next++) {
-              const route = lane.routes[routeCursor++ % lane.routes.length] as RouteDefinition;
-              const seedRequest = seeds.get(route.id) as Seed;
-              const generated = cases[index] ?? [];
-              // A broken framing with megabytes behind it ends in a reset while the client still
-              // writes (the server refuses and closes): framing is tried on small bodies.
-              const framed = generated.some((each) => each.kind === 'framing');
-              const applied = generated.filter(
-                (each) => each.kind !== 'huge' || each.bytes <= (framed ? 64 * 1024 : config.maxBodyBytes),
-              );
-              const built = buildRequest(
-                {
-                  ...seedRequest,
-                  headers: { authorization: `Bearer ${lane.tokenFor(route)}`, ...seedRequest.headers },
-                },
-                applied,
-                `fuzz-${seed}-${chunk}-${index}`,
-              );
-              const where = `seed ${seed} chunk ${chunk} case ${index}: ${route.id} ${describeMutations(applied)}`;
-              let responses: RawResponse[];
-              const sentAt = performance.now();
+      const seeds = new Map<string, Seed>();
+      try {
+        let sinceSeeding = Number.POSITIVE_INFINITY;
+        let routeCursor = 0;
+        let done = 0;
+        while (done < lane.share && !stopped) {
+          if (sinceSeeding >= config.reseedEvery) {
+            // Accepted fuzz changes the lane (its settings may now ask two approvers, a
+            // member may be gone): a target that cannot be made any more keeps its old seed.
+            for (const route of lane.routes) {
               try {
-                responses = built.oneShot
-                  ? await sendOnce(env.endpoint, built.request)
-                  : [await connection.send(built.request)];
+                seeds.set(route.id, await lane.makeSeed(route));
               } catch (error) {
-                uncertain = true;
-                tally.fail('otherViolations', `no response (${(error as Error).message}) to ${where}`);
-                continue;
-              } finally {
-                tally.requests++;
-                sent++;
-                if (sent % 1000 === 0)
-                  progress(
-                    `fuzzing: ${sent} requests, ${((performance.now() - started) / 1000).toFixed(0)} s`,
-                  );
-                const took = performance.now() - sentAt;
-                if (took > 3000) slow.push(`${Math.round(took)} ms: ${where.slice(0, 300)}`);
+                if (!seeds.has(route.id)) throw error;
+                reseedFailures++;
               }
-              const path =
-                typeof built.request.target === 'string' ? built.request.target.split('?')[0] : undefined;
-              for (const [position, response] of responses.entries()) {
-                if (response.status >= 500) {
+            }
+            sinceSeeding = 0;
+          }
+          const count = Math.min(config.batch, lane.share - done);
+          const { cases, chunk } = nextCases(count);
+          const before = await tenantCensus(env.identities.clients, env.stack.stage, lane.tenantId);
+          const batchStarted = new Date();
+          let accepted = 0;
+          let maybeReplays = 0;
+          let uncertain = false;
+          const outcomes: string[] = [];
+          let next = 0;
+          await Promise.all(
+            connections.map(async (connection) => {
+              for (let index = next++; index < cases.length; index = next++) {
+                const route = lane.routes[routeCursor++ % lane.routes.length] as RouteDefinition;
+                const seedRequest = seeds.get(route.id) as Seed;
+                const generated = cases[index] ?? [];
+                // A broken framing with megabytes behind it ends in a reset while the client still
+                // writes (the server refuses and closes): framing is tried on small bodies.
+                const framed = generated.some((each) => each.kind === 'framing');
+                const applied = generated.filter(
+                  (each) => each.kind !== 'huge' || each.bytes <= (framed ? 64 * 1024 : config.maxBodyBytes),
+                );
+                const built = buildRequest(
+                  {
+                    ...seedRequest,
+                    headers: { authorization: `Bearer ${lane.tokenFor(route)}`, ...seedRequest.headers },
+                  },
+                  applied,
+                  `fuzz-${seed}-${chunk}-${index}`,
+                );
+                const where = `seed ${seed} chunk ${chunk} case ${index}: ${route.id} ${describeMutations(applied)}`;
+                let responses: RawResponse[];
+                const sentAt = performance.now();
+                try {
+                  responses = built.oneShot
+                    ? await sendOnce(env.endpoint, built.request)
+                    : [await connection.send(built.request)];
+                } catch (error) {
                   uncertain = true;
-                  tally.fail(
-                    'serverErrors',
-                    `${response.status} ${response.body.toString('utf8').slice(0, 200)} for ${where}`,
-                  );
+                  tally.fail('otherViolations', `no response (${(error as Error).message}) to ${where}`);
                   continue;
-                }
-                const success = response.status >= 200 && response.status < 300;
-                // Answers after the first are to requests smuggled in by an injected CR/LF.
-                const problems = success
-                  ? successViolations(response, built.request.method, position === 0 ? path : undefined)
-                  : refusalViolations(response, position === 0 ? built.request.method : 'GET');
-                for (const problem of problems)
-                  tally.fail('otherViolations', `${problem} (${response.status}) for ${where}`);
-              }
-              const [first] = responses;
-              outcomes.push(
-                `${index}:${route.id}:${built.request.method}:${responses.map((each) => each.status).join('+')}`,
-              );
-              if (first && first.status >= 200 && first.status < 300 && isWrite(built.request.method)) {
-                accepted++;
-                if (built.foreignIdempotencyKey) maybeReplays++;
-                if (route.id === 'createTenant') {
-                  try {
-                    onboarded.add(
-                      String((JSON.parse(first.body.toString('utf8')) as { tenantId?: unknown }).tenantId),
+                } finally {
+                  tally.requests++;
+                  sent++;
+                  if (sent % 1000 === 0)
+                    progress(
+                      `fuzzing: ${sent} requests, ${((performance.now() - started) / 1000).toFixed(0)} s`,
                     );
-                  } catch {
-                    // The shape was reported above.
+                  const took = performance.now() - sentAt;
+                  if (took > 3000) slow.push(`${Math.round(took)} ms: ${where.slice(0, 300)}`);
+                }
+                const path =
+                  typeof built.request.target === 'string' ? built.request.target.split('?')[0] : undefined;
+                for (const [position, response] of responses.entries()) {
+                  if (response.status >= 500) {
+                    uncertain = true;
+                    tally.fail(
+                      'serverErrors',
+                      `${response.status} ${response.body.toString('utf8').slice(0, 200)} for ${where}`,
+                    );
+                    continue;
+                  }
+                  const success = response.status >= 200 && response.status < 300;
+                  // Answers after the first are to requests smuggled in by an injected CR/LF.
+                  const problems = success
+                    ? successViolations(response, built.request.method, position === 0 ? path : undefined)
+                    : refusalViolations(response, position === 0 ? built.request.method : 'GET');
+                  for (const problem of problems)
+                    tally.fail('otherViolations', `${problem} (${response.status}) for ${where}`);
+                }
+                const [first] = responses;
+                outcomes.push(
+                  `${index}:${route.id}:${built.request.method}:${responses.map((each) => each.status).join('+')}`,
+                );
+                if (first && first.status >= 200 && first.status < 300 && isWrite(built.request.method)) {
+                  accepted++;
+                  if (built.foreignIdempotencyKey) maybeReplays++;
+                  if (route.id === 'createTenant') {
+                    try {
+                      onboarded.add(
+                        String((JSON.parse(first.body.toString('utf8')) as { tenantId?: unknown }).tenantId),
+                      );
+                    } catch {
+                      // The shape was reported above.
+                    }
                   }
                 }
+                // A smuggled second request on the connection is a GET: it changes nothing.
               }
-              // A smuggled second request on the connection is a GET: it changes nothing.
+            }),
+          );
+          const after = await tenantCensus(env.identities.clients, env.stack.stage, lane.tenantId);
+          if (!uncertain) {
+            const problem = batchProblem(before, after, accepted, maybeReplays);
+            if (problem) {
+              const added = await entriesSince(
+                env.identities.clients,
+                env.stack.stage,
+                lane.tenantId,
+                batchStarted,
+              );
+              tally.fail(
+                problem.figure,
+                `${lane.name}: ${problem.message} (seed ${seed} chunk ${chunk}: ${outcomes.sort().join(' ')}; entries since: ${added.join('; ')})`,
+              );
             }
-          }),
-        );
-        const after = await tenantCensus(env.identities.clients, env.stack.stage, lane.tenantId);
-        if (!uncertain) {
-          const problem = batchProblem(before, after, accepted, maybeReplays);
-          if (problem) {
-            const added = await entriesSince(
-              env.identities.clients,
-              env.stack.stage,
-              lane.tenantId,
-              batchStarted,
-            );
-            tally.fail(
-              problem.figure,
-              `${lane.name}: ${problem.message} (seed ${seed} chunk ${chunk}: ${outcomes.sort().join(' ')}; entries since: ${added.join('; ')})`,
-            );
           }
+          done += count;
+          sinceSeeding += count;
         }
-        done += count;
-        sinceSeeding += count;
+      } catch (error) {
+        stopped = true;
+        throw error;
+      } finally {
+        for (const connection of connections) connection.close();
       }
-      for (const connection of connections) connection.close();
     }),
   );
+  const failed = laneResults.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  if (reseedFailures > 0)
+    tally.note(`${reseedFailures} targets could not be made again and kept their seeds`);
   const seconds = (performance.now() - started) / 1000;
   tally.note(`${sent} requests in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(0)} per second)`);
   if (slow.length > 0) tally.note(`${slow.length} requests over 3 s, e.g. ${slow.slice(0, 5).join(' | ')}`);

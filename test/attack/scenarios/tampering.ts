@@ -155,15 +155,11 @@ async function resign(
     });
   }
   const head = JSON.stringify({ ...header, keys: await signer.publicKeys(), checkpoints });
-  return (
-    [
-      head,
-      ...entries.map(
-        (entry, index) =>
-          `${(leaves[index] as Buffer).toString('base64')} ${canonicalBytes(entry).toString('utf8')}`,
-      ),
-    ].join('\n') + '\n'
+  const lines = entries.map(
+    (entry, index) =>
+      `${(leaves[index] as Buffer).toString('base64')} ${canonicalBytes(entry).toString('utf8')}`,
   );
+  return `${[head, ...lines].join('\n')}\n`;
 }
 
 function splitLines(bytes: Buffer): Buffer[] {

@@ -154,3 +154,8 @@ export function renderReportTable(reports: readonly ScenarioReport[]): string {
     '\n',
   );
 }
+
+/** Progress lines on stderr for long runs (STRONGROOM_ATTACK_PROGRESS=1, as npm run attack sets it). */
+export function progress(line: string): void {
+  if (process.env.STRONGROOM_ATTACK_PROGRESS === '1') process.stderr.write(`${line}\n`);
+}
