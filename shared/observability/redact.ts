@@ -17,8 +17,9 @@ const patterns: readonly [RegExp, string][] = [
   // Strongroom API keys: srk_<env>_<id>_<secret>.
   [/\bsrk_[A-Za-z0-9_-]{8,}/g, '[REDACTED:api-key]'],
   [/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, '[REDACTED:email]'],
-  // IBANs, printed whole or in groups of four (ISO 13616: country, check digits, BBAN).
-  [/\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/gi, '[REDACTED:iban]'],
+  // IBANs, printed whole or in groups of four (ISO 13616: country, check digits, BBAN). Not a
+  // part of a hyphenated id: a UUID's last group (`…-de4851691234`) has the same shape.
+  [/(?<![\w-])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])/gi, '[REDACTED:iban]'],
 ];
 
 export const redactedValue = '[REDACTED]';

@@ -29,7 +29,7 @@ describe('[LOG-1] log redaction', () => {
 
   it('keeps pseudonymous ids and ordinary words', () => {
     const text =
-      'actor usr_AbCdEfGhIjKlMnOpQrStUvWxYz012345 on inv_01JZ8X6Q3W4E5R6T7Y8U9I0OPA in tenant demo-two, request 8f14e45f-ceea-467f-a2f3-0c8b5e9d1a2b';
+      'actor usr_AbCdEfGhIjKlMnOpQrStUvWxYz012345 on inv_01JZ8X6Q3W4E5R6T7Y8U9I0OPA in tenant demo-two, request 8f14e45f-ceea-467f-a2f3-0c8b5e9d1a2b, function request 2f4cb3ab-7969-45df-bb9b-de4851691234';
     expect(redactText(text)).toBe(text);
   });
 
