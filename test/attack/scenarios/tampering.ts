@@ -216,7 +216,14 @@ async function mutate(
       if (mutation.field === 'size') changed.size = header.size - 1;
       if (mutation.field === 'tenantId') changed.tenantId = `${header.tenantId}x`;
       if (mutation.field === 'origin') changed.origin = header.origin.replace('/audit', '/audit2');
-      if (mutation.field === 'keys') changed.keys = await signers.attacker.publicKeys();
+      if (mutation.field === 'keys') {
+        // The attacker's key set, and every checkpoint signed with it: the forgery a verifier
+        // that trusts the bundle's own keys would take, were it not for the kept checkpoint.
+        const entries = entryLines.map(
+          (line) => JSON.parse(line.subarray(45).toString('utf8')) as AuditEntry,
+        );
+        return Buffer.from(await resign(header, entries, signers.attacker), 'utf8');
+      }
       if (mutation.field === 'root') {
         const last = header.checkpoints.at(-1);
         if (!last) return undefined;
@@ -285,14 +292,20 @@ export async function tamperScenario(env: AttackEnv, size: AttackSize): Promise<
       if (!changed || changed.equals(original)) continue;
       tally.requests++;
       await writeFile(tampered, changed);
-      try {
-        await verify(tampered);
-        tally.fail(
-          'undetectedTampering',
-          `the verifier accepts a bundle with ${JSON.stringify(mutation)} (seed ${seed}, case ${index})`,
-        );
-      } catch {
-        // Caught, as it must be.
+      // With the published keys, and with only the bundle's own keys and the kept checkpoint.
+      for (const [how, options] of [
+        ['the published keys', { keys, trustedCheckpoint: kept?.note ?? '', workers: 0 }],
+        ["the bundle's own keys", { trustedCheckpoint: kept?.note ?? '', workers: 0 }],
+      ] as const) {
+        try {
+          await verifyBundle(tampered, options);
+          tally.fail(
+            'undetectedTampering',
+            `the verifier, trusting ${how}, accepts a bundle with ${JSON.stringify(mutation)} (seed ${seed}, case ${index})`,
+          );
+        } catch {
+          // Caught, as it must be.
+        }
       }
     }
 
