@@ -229,5 +229,6 @@ describe('[DAT-2][ENC-3] crypto-shredding: a pre-purge snapshot after the purge'
     expect(result.tenants.find((each) => each.tenantId === b.tenantId)?.checkedItems).toBeGreaterThanOrEqual(
       2,
     );
-  });
+    // Two restores, each into a DynamoDB Local of its own: a JVM start and every table copied.
+  }, 180_000);
 });
