@@ -18,6 +18,19 @@ const hashTextLength = 44;
 const space = 0x20;
 const maxLevels = 64;
 
+/** Byte offset of a stack slot: slots follow one spare byte, so every slot has a byte before it. */
+const slotOffset = (slot) => 1 + slot * 32;
+/** The subtree stack (processBatch runs to completion, so one per thread suffices). */
+const stackBuffer = Buffer.alloc(1 + maxLevels * 32);
+/**
+ * nodeInputs[s]: the 65 bytes from the byte before slot s to the end of slot s + 1, i.e. the
+ * RFC 9162 interior node input 0x01 ‖ left ‖ right once that byte is set to 0x01. Made
+ * once, so merging two nodes copies nothing and allocates no view.
+ */
+const nodeInputs = Array.from({ length: maxLevels - 1 }, (_, slot) =>
+  stackBuffer.subarray(slotOffset(slot) - 1, slotOffset(slot + 1) + 32),
+);
+
 /**
  * @param {import('./verify-worker.d.mts').BatchRequest} request
  * @returns {import('./verify-worker.d.mts').BatchResult}
@@ -32,20 +45,22 @@ export function processBatch(request) {
   const captured = [];
   const segments = [];
 
-  // A stack of subtree nodes of the current segment: hashes in one buffer, 32 bytes a slot.
-  const stackHashes = Buffer.alloc(maxLevels * 32);
+  // A stack of subtree nodes of the current segment: hashes in one buffer, 32 bytes a slot
+  // from offset 1 (see nodeInputs).
+  const stackHashes = stackBuffer;
   const stackLevels = new Array(maxLevels);
   const stackIndexes = new Array(maxLevels);
   let stackSize = 0;
-  // 0x01 ‖ left ‖ right: RFC 9162 interior node input.
-  const nodeInput = Buffer.alloc(65);
-  nodeInput[0] = 0x01;
 
   // Most batches keep no node: skip the lookup (and its key string) for them.
   const keepsNodes = wantedKeys.size > 0;
   const capture = (level, index, slot) => {
     if (wantedKeys.has(`${level}:${index}`)) {
-      captured.push({ level, index, hash: Buffer.from(stackHashes.subarray(slot * 32, slot * 32 + 32)) });
+      captured.push({
+        level,
+        index,
+        hash: Buffer.from(stackHashes.subarray(slotOffset(slot), slotOffset(slot) + 32)),
+      });
     }
   };
   let segmentStart = firstPosition;
@@ -57,7 +72,7 @@ export function processBatch(request) {
       nodes.push({
         level: stackLevels[slot],
         index: stackIndexes[slot],
-        hash: Buffer.from(stackHashes.subarray(slot * 32, slot * 32 + 32)),
+        hash: Buffer.from(stackHashes.subarray(slotOffset(slot), slotOffset(slot) + 32)),
       });
     }
     // A one-entry segment lies between two verified sizes: if its root is wrong, this entry is.
@@ -85,8 +100,12 @@ export function processBatch(request) {
     bytes[entryStart - 1] = 0x00;
     let slot = stackSize++;
     // Digests come out as latin1 strings and are written as bytes: no base64 either way on the hot path.
-    stackHashes.latin1Write(hash('sha256', bytes.subarray(entryStart - 1, lineEnd), 'latin1'), slot * 32, 32);
-    if (!recordedHashEquals(bytes, lineStart, stackHashes, slot * 32)) {
+    stackHashes.latin1Write(
+      hash('sha256', bytes.subarray(entryStart - 1, lineEnd), 'latin1'),
+      slotOffset(slot),
+      32,
+    );
+    if (!recordedHashEquals(bytes, lineStart, stackHashes, slotOffset(slot))) {
       return { segments, captured, problem: leafProblem(bytes, lineStart, entryStart, lineEnd, position) };
     }
     lastEntryStart = entryStart;
@@ -101,8 +120,13 @@ export function processBatch(request) {
       stackIndexes[slot - 1] % 2 === 0 &&
       stackIndexes[slot - 1] + 1 === stackIndexes[slot]
     ) {
-      stackHashes.copy(nodeInput, 1, (slot - 1) * 32, slot * 32 + 32);
-      stackHashes.latin1Write(hash('sha256', nodeInput, 'latin1'), (slot - 1) * 32, 32);
+      // 0x01 ‖ left ‖ right in place: the byte before the left slot lends itself as the prefix.
+      const prefixAt = slotOffset(slot - 1) - 1;
+      const lent = stackHashes[prefixAt];
+      stackHashes[prefixAt] = 0x01;
+      const digest = hash('sha256', nodeInputs[slot - 1], 'latin1');
+      stackHashes[prefixAt] = lent;
+      stackHashes.latin1Write(digest, slotOffset(slot - 1), 32);
       stackLevels[slot - 1] += 1;
       stackIndexes[slot - 1] /= 2;
       slot--;

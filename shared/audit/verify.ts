@@ -17,11 +17,13 @@
  *      consistency proof is built from the rebuilt tree's nodes and verified;
  *   4. the number of lines equals the last checkpoint's size.
  *
- * Leaf hashing runs on worker threads (verify-worker.mjs) for large bundles; the main
- * thread reads the file, cuts batches, hashes batches itself while every worker has
- * enough queued, and folds each batch's few subtree nodes in log order.
+ * Leaf hashing (verify-worker.mjs) runs on the main thread, and for large bundles on a
+ * machine with idle cores also on worker threads: the main thread reads the file, cuts
+ * batches, keeps each worker two batches ahead, hashes every other batch itself (never
+ * waiting for a worker while a batch is unclaimed), and folds each batch's few subtree
+ * nodes in log order.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PublishedSigningKey } from '#shared/crypto/signing';
 import {
@@ -108,8 +110,9 @@ export interface VerifyBundleOptions {
   /** A signed checkpoint note the tenant kept from earlier (or the JSON of GET /audit/checkpoints/latest). */
   readonly trustedCheckpoint?: string;
   /**
-   * Worker threads for leaf hashing, besides the main thread, which hashes whenever they
-   * are all busy; default: one per core but one for large bundles, none for small ones.
+   * Worker threads for leaf hashing, besides the main thread, which hashes whatever batch
+   * no worker holds; default: one per idle core but one (by the load average) for large
+   * bundles, none for small ones or on a busy machine.
    */
   readonly workers?: number;
   /** Lines per batch; a power of two keeps batches aligned to subtrees. */
@@ -145,8 +148,10 @@ export interface BundleVerification {
 /** Bundles at least this large are hashed on worker threads; below it their start-up costs more than it saves. */
 const parallelThreshold = 50_000;
 const defaultBatchLines = 4096;
-/** Batches queued per worker: enough to keep it busy while the main thread hashes one itself. */
-const batchesQueuedPerWorker = 3;
+/** Batches queued per worker: enough to keep it busy between two turns of the main thread's event loop. */
+const batchesQueuedPerWorker = 2;
+/** Batches the main thread may read and hash ahead of the oldest one a worker still holds. */
+const mainThreadLead = 4;
 
 /**
  * Parses a key set file: a JSON array of published signing keys, or GET /audit/keys's
@@ -476,7 +481,17 @@ class SubtreeRange {
   }
 }
 
-type BatchRunner = (request: BatchRequest) => Promise<Omit<BatchReply, 'id'>>;
+/** A batch of entry lines, processed on a worker or on the main thread, applied in log order. */
+interface Job {
+  readonly request: BatchRequest;
+  /** Set on a batch sent to a worker: settles when its reply has arrived. */
+  readonly sent: Promise<void> | undefined;
+  /** The result, once the batch is processed. */
+  reply: Omit<BatchReply, 'id'> | undefined;
+}
+
+/** Lets the event loop deliver worker replies and file reads between two batches hashed in-thread. */
+const turnEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function verifyEntries(
   reader: BundleReader,
@@ -485,39 +500,24 @@ async function verifyEntries(
 ): Promise<BundleVerification> {
   const { header } = plan;
   const total = header.size;
-  // The main thread hashes too whenever the workers are busy, so one worker per core but one.
-  const workerCount = Math.max(
-    0,
-    Math.floor(
-      options.workers ??
-        (total >= parallelThreshold ? Math.min(Math.max(1, availableParallelism() - 1), 8) : 0),
-    ),
-  );
+  const workerCount = Math.max(0, Math.floor(options.workers ?? defaultWorkers(total)));
   const batchLines = Math.max(1, Math.floor(options.batchLines ?? defaultBatchLines));
   const pool = workerCount > 0 ? new WorkerPool(workerCount) : undefined;
-  const run: BatchRunner = async (request) => {
-    if (pool && pool.leastPending() < batchesQueuedPerWorker) return pool.run(request);
-    // In-thread: the workers, if any, have enough queued to go on meanwhile.
-    return {
-      result: processBatch(request),
-      buffers: {
-        bytes: request.bytes.buffer as ArrayBuffer,
-        lineEnds: request.lineEnds.buffer as ArrayBuffer,
-      },
-    };
-  };
-  const maxInFlight = workerCount * batchesQueuedPerWorker + 2;
+  // Batches read ahead of the oldest unfinished one: the workers' queues, and room for the
+  // main thread to go on hashing while it waits for a worker's batch.
+  const maxQueued = workerCount * batchesQueuedPerWorker + mainThreadLead;
 
   const state = new EntryState(plan);
-  const inFlight: Promise<Omit<BatchReply, 'id'>>[] = [];
+  const queue: Job[] = [];
   const spares: LineBatchBuffers[] = [];
   let deferred: unknown;
+  let inputDone = false;
   let nextId = 0;
   let wantedCursor = 0;
   let splitCursor = 0;
   try {
     for (;;) {
-      while (deferred === undefined && inFlight.length < maxInFlight) {
+      while (!inputDone && deferred === undefined && queue.length < maxQueued) {
         const position = reader.nextPosition;
         const aligned = batchLines - (position % batchLines);
         // Stop at the declared size: a line beyond it is reported only after everything before it.
@@ -529,7 +529,10 @@ async function verifyEntries(
           deferred = asVerificationError(error);
           break;
         }
-        if (!batch) break;
+        if (!batch) {
+          inputDone = true;
+          break;
+        }
         if (position >= total) {
           deferred = new AuditVerificationError(
             'extra-entries',
@@ -561,31 +564,89 @@ async function verifyEntries(
           if (startOf(address) >= end) break;
           if (startOf(address) + 2 ** address.level <= end) wanted.push(address.level, address.index);
         }
-        inFlight.push(
-          run({
-            id: nextId++,
-            firstPosition: position,
-            bytes: batch.bytes,
-            lineEnds: batch.lineEnds,
-            splits,
-            wanted,
-          }),
-        );
+        const request: BatchRequest = {
+          id: nextId++,
+          firstPosition: position,
+          bytes: batch.bytes,
+          lineEnds: batch.lineEnds,
+          splits,
+          wanted,
+        };
+        queue.push(pool?.hasRoom(batchesQueuedPerWorker) ? sendToWorker(pool, request) : localJob(request));
       }
-      const next = inFlight.shift();
-      if (!next) break;
-      const { result, buffers } = await next;
-      spares.push(buffers);
-      state.apply(result);
-      options.onProgress?.(state.verified, total);
+      // Apply finished batches in log order, so the first problem reported is the first in the log.
+      for (let job = queue[0]; job?.reply; job = queue[0]) {
+        queue.shift();
+        spares.push(job.reply.buffers);
+        state.apply(job.reply.result);
+        options.onProgress?.(state.verified, total);
+      }
+      const oldest = queue[0];
+      if (!oldest) {
+        if (inputDone || deferred !== undefined) break;
+        continue;
+      }
+      // The main thread never idles while a batch is waiting: it hashes the oldest batch no
+      // worker has, even one behind a worker's, whose result then waits its turn. A busy
+      // machine that starves the workers therefore costs little more than one thread.
+      const waiting = queue.find((job) => job.sent === undefined && job.reply === undefined);
+      if (waiting) {
+        waiting.reply = processInThread(waiting.request);
+        if (pool) await turnEventLoop();
+        continue;
+      }
+      await oldest.sent;
     }
     if (deferred !== undefined) throw deferred;
     return state.finish(reader.nextPosition);
   } finally {
-    // Settle what is still running before the workers go, so no rejection is left unhandled.
-    await Promise.allSettled(inFlight);
     await pool?.close();
   }
+}
+
+/**
+ * Worker threads only pay when there are enough entries to repay their start-up and cores
+ * to spare: on a machine whose cores are already busy the scheduler shares CPU between
+ * processes (or sessions), not threads, so a worker adds its overhead and no throughput.
+ * Idle cores are the cores less the 1-minute load average, which counts this process's
+ * own main thread once it has run a while (and at least that one is taken); one worker per
+ * idle core, at most eight. Where the load is unknown (Windows reports 0) all but one core
+ * count as idle.
+ */
+function defaultWorkers(total: number): number {
+  if (total < parallelThreshold) return 0;
+  const idle = availableParallelism() - Math.max(1, loadavg()[0] ?? 0);
+  return Math.min(Math.max(0, Math.round(idle)), 8);
+}
+
+function localJob(request: BatchRequest): Job {
+  return { request, sent: undefined, reply: undefined };
+}
+
+function sendToWorker(pool: WorkerPool, request: BatchRequest): Job {
+  const job: { request: BatchRequest; sent: Promise<void> | undefined; reply: Job['reply'] } = {
+    request,
+    sent: undefined,
+    reply: undefined,
+  };
+  const sent = pool.run(request).then((reply) => {
+    job.reply = reply;
+  });
+  // A worker that fails rejects every batch it holds; only the oldest is awaited, and the
+  // rest must not surface as unhandled rejections.
+  sent.catch(() => undefined);
+  job.sent = sent;
+  return job;
+}
+
+function processInThread(request: BatchRequest): Omit<BatchReply, 'id'> {
+  return {
+    result: processBatch(request),
+    buffers: {
+      bytes: request.bytes.buffer as ArrayBuffer,
+      lineEnds: request.lineEnds.buffer as ArrayBuffer,
+    },
+  };
 }
 
 function startOf(address: NodeAddress): number {
@@ -783,9 +844,9 @@ class WorkerPool {
     });
   }
 
-  /** Batches waiting at the least busy worker. */
-  leastPending(): number {
-    return Math.min(...this.#workers.map((each) => each.pending.size));
+  /** Whether some worker holds fewer than `limit` batches. */
+  hasRoom(limit: number): boolean {
+    return this.#workers.some((each) => each.pending.size < limit);
   }
 
   run(request: BatchRequest): Promise<BatchReply> {
