@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleEntry } from '#shared/audit/bundle';
 import { exitCodes, runVerifyCli } from '#shared/audit/cli';
+import { runStrongroomVerify } from '#test/support/strongroom-verify-cli';
 import {
   auditEntry,
   genuineLog,
@@ -15,9 +14,7 @@ import {
   writeBundleFile,
 } from './bundle-fixtures';
 
-const projectRoot = join(import.meta.dirname, '..', '..', '..');
-const node = join(projectRoot, 'node_modules', '.bin', 'node');
-const bin = join(projectRoot, 'bin', 'strongroom-verify.mjs');
+const runBin = runStrongroomVerify;
 
 let ws: Workspace;
 let log: LogFixture;
@@ -45,22 +42,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => ws.remove());
-
-function runBin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, [bin, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function captured(isTTY = false) {
   const stdout = new PassThrough();
