@@ -56,9 +56,7 @@ const reasons = {
   lambdaVpcDev:
     'The dev stage is configured without the private network (strongroom:stageSettings.dev.privateNetwork: false): it holds no production data, and keeping it cheap and simple is the point of the setting. Prod runs every function in isolated subnets behind VPC endpoints (INF-7, proven by the infra tests).',
   lambdaVpcDeployTime:
-    'Deploy-time custom resources only, with no data access: the JWKS fetcher reads the user pool public keys from Cognito (not served through the cognito-idp endpoint, never for a pool with a domain) and the backup-settings function sets an account setting in both regions (AWS Backup of the DR region has no endpoint the VPC can reach). CloudFormation alone invokes them; every runtime function of prod is in the private network (INF-7).',
-  lambdaVpcFreshness:
-    "The hourly backup freshness check lists recovery points of the DR vault through AWS Backup in the second region, which PrivateLink does not reach from the primary region's VPC; it holds ListRecoveryPointsByBackupVault on the two vault ARNs only. Planned: read the DR copies through the primary region's copy jobs and move the function into the network.",
+    "The Cognito JWKS fetcher only: a deploy-time custom resource with no permission beyond its log group, environment key and traces, which CloudFormation invokes when the user pool is created or replaced to read the pool's public signing keys from https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json. Cognito documents its PrivateLink endpoint for the user pools API (SDK and REST API requests), not for the pool's .well-known documents; an unauthenticated request through the endpoint is evaluated against the endpoint policy, which admits only our account's principals; and a pool with a domain (AUTH-4 federation) cannot be used through the endpoint at all. The authorizer and every other function of prod run in the private network and fetch no keys at run time (INF-7, AUTH-6).",
   defaultSecurityGroup:
     "The VPC's default security group keeps its default rules because restricting it takes a CDK custom-resource Lambda that would run outside the VPC; nothing uses the default group: every function and every interface endpoint has a security group of its own (the infra tests prove each function's group and that no rule allows more than HTTPS to the endpoints).",
   pipelineArtifacts:
@@ -129,21 +127,11 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
         packs,
         rule,
         resourceTypes,
-        constructPath: /\/(CognitoJwks\/Fetcher|Backups\/SettingsFunction)\/Function\/Resource$/,
+        constructPath: /^strongroom-[a-z0-9-]+\/platform\/CognitoJwks\/Fetcher\/Function\/Resource$/,
         disposition: 'accepted' as const,
-        category: 'Deploy-time custom resources outside the private network',
+        category: 'Deploy-time JWKS fetcher outside the private network',
         reason: reasons.lambdaVpcDeployTime,
-        controls: ['INF-7'],
-      },
-      {
-        packs,
-        rule,
-        resourceTypes,
-        constructPath: /^strongroom-[a-z0-9-]+\/platform\/Backups\/FreshnessFunction\/Function\/Resource$/,
-        disposition: 'open' as const,
-        category: 'Reads the DR region: outside the private network until it reads copy jobs',
-        reason: reasons.lambdaVpcFreshness,
-        controls: ['INF-7', 'BAK-2'],
+        controls: ['INF-7', 'AUTH-6'],
       },
     ];
   }),

@@ -1,8 +1,11 @@
 /**
  * A CloudFormation custom resource (BAK-2): turns on AWS Backup's advanced DynamoDB backup
- * features in each configured region (the primary and the DR region), which cross-region
- * copies of DynamoDB backups need and CloudFormation cannot set. Deleting the resource
- * leaves the setting on: other backups of the account may rely on it.
+ * features in the function's own region, which cross-region copies of DynamoDB backups need
+ * and CloudFormation cannot set. Each region's stack has its own (the platform stack for the
+ * primary region, the DR stack for the second), so no call leaves the region and, in a
+ * private stage, it runs in the VPC: AWS Backup through the interface endpoint, the answer
+ * to CloudFormation's presigned S3 URL through the S3 gateway endpoint (INF-7). Deleting the
+ * resource leaves the setting on: other backups of the account may rely on it.
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { logger } from '#shared/observability/logger';
@@ -38,13 +41,12 @@ export async function handler(
   lambdaContext: Context,
 ): Promise<void> {
   logger.addContext(lambdaContext);
-  const regions = (event.ResourceProperties.Regions as string[] | undefined) ?? [];
-  const physicalResourceId = `dynamodb-advanced-backup:${regions.join(',')}`;
+  const region = process.env.AWS_REGION ?? '';
+  const physicalResourceId = `dynamodb-advanced-backup:${region}`;
   try {
-    if (event.RequestType !== 'Delete') {
-      for (const region of regions) await vaults.enableAdvancedDynamoDbBackups(region);
-    }
-    logger.info('dynamodb advanced backup setting', { requestType: event.RequestType, regions });
+    if (region === '') throw new Error('AWS_REGION is not set');
+    if (event.RequestType !== 'Delete') await vaults.enableAdvancedDynamoDbBackups(region);
+    logger.info('dynamodb advanced backup setting', { requestType: event.RequestType, region });
     await respond(event, 'SUCCESS', 'advanced DynamoDB backup features on', physicalResourceId);
   } catch (error) {
     logger.error('dynamodb advanced backup setting failed', { error });

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,11 +6,12 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import type { BackupSettings } from '#shared/config/backups';
+import { type BackupSettings, vaultDimension } from '#shared/config/backups';
 import { backupMetrics, metricServices } from '#shared/observability/backup-metrics';
 import { metricNamespace } from '#shared/observability/metrics';
 import { type TableId, tableIds } from '#shared/store/tables';
 import { acknowledge } from '../nag-suppressions';
+import { addAdvancedBackupSetting, backupSettingsModule } from './advanced-backup-setting';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
 import { RouteFunction } from './route-function';
@@ -23,19 +24,11 @@ export const backupRetention = Duration.days(35);
 export const backupModules = {
   restoreValidation: 'functions/restore-validation/handler.ts',
   freshness: 'functions/backup-freshness/handler.ts',
-  settings: 'functions/backup-settings/handler.ts',
+  settings: backupSettingsModule,
 } as const;
 
-/**
- * Why two backup functions stay outside a stage's private network (INF-7): both call AWS
- * Backup in the DR region too, and PrivateLink reaches AWS Backup in the VPC's own region only.
- */
-export const privateNetworkExemptions = {
-  settings:
-    'Deploy-time custom resource only: CloudFormation invokes it to turn on the advanced DynamoDB backup setting in both regions; AWS Backup of the DR region has no endpoint that the primary region VPC can reach (PrivateLink reaches AWS Backup in its own region only). It holds backup:UpdateRegionSettings and DescribeRegionSettings only, no data access.',
-  freshness:
-    "Hourly check of the newest recovery point in both vaults: the DR vault's AWS Backup API is in the second region, out of reach of the primary region's VPC endpoints. It holds backup:ListRecoveryPointsByBackupVault on the two vault ARNs only, no data access. Tracked: read the DR copies through the primary region's copy jobs (ListCopyJobs) and move it into the network.",
-} as const;
+/** What the freshness check asks AWS Backup about copies: no resource-level permissions. */
+export const copyJobActions = ['backup:ListCopyJobs'] as const;
 
 /** The DR vault's name in the second region (dr-vault-stack.ts), referenced by a fixed ARN. */
 export function drVaultName(stage: string): string {
@@ -85,11 +78,13 @@ export interface StrongroomBackupsProps {
  * Backups of one stage (BAK-1 … BAK-3, ENC-4, ENC-5): a primary vault under a backup key
  * of its own (vault lock, no manual deletion), a daily plan keeping recovery points 35 days
  * and copying each to the DR vault in the second EU region (re-encrypted there under that
- * region's key); the account's advanced DynamoDB backup setting, which those copies need,
- * set in both regions by a custom resource; a restore testing plan whose restore-job events
- * start the validation function (restored tables against the audit log, result reported to
- * AWS Backup, metric, audit entry); a scheduled freshness check of both vaults; alarms for a
- * failed restore test and for stale backups.
+ * region's key); the advanced DynamoDB backup setting of this region, which those copies need,
+ * set by a custom resource (the DR stack sets its own region's); a restore testing plan whose
+ * restore-job events start the validation function (restored tables against the audit log,
+ * result reported to AWS Backup, metric, audit entry); a scheduled freshness check of both
+ * vaults through this region's recovery points and copy jobs; alarms for a failed restore test
+ * and for stale backups. Every function calls AWS Backup of this region only, so in a private
+ * stage all of them run in the VPC (INF-7).
  */
 export class StrongroomBackups extends Construct {
   readonly vaultKey: StrongroomKey;
@@ -178,44 +173,18 @@ export class StrongroomBackups extends Construct {
       logClass: 'security' as const,
     };
     const settings: BackupSettings = {
-      vaults: [
-        { region, name: `strongroom-${stage}-primary` },
-        { region: props.drRegion, name: drVaultName(stage) },
-      ],
+      primaryVault: { region, name: `strongroom-${stage}-primary` },
+      drVault: { region: props.drRegion, name: drVaultName(stage), arn: this.drVaultArn },
       sourceTables: Object.fromEntries(
         tableIds.map((table) => [table, dataTables.tables[table].tableArn]),
       ) as Record<TableId, string>,
-      regions: [region, props.drRegion],
     };
     const environment = { ...props.environment, BACKUPS: stack.toJsonString(settings) };
 
-    // The advanced DynamoDB backup setting, in both regions: CloudFormation has no resource for it.
-    this.settingsFunction = new RouteFunction(this, 'SettingsFunction', {
-      ...functionProps,
-      name: 'backup-settings',
-      entry: backupModules.settings,
-      description: `Strongroom ${stage}: turns on advanced DynamoDB backups in ${region} and ${props.drRegion}`,
-      environment,
-      outsidePrivateNetwork: privateNetworkExemptions.settings,
-      timeout: Duration.seconds(60),
-      memorySize: 256,
-    });
-    this.settingsFunction.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'AccountBackupSettingsHaveNoResource',
-        actions: ['backup:UpdateRegionSettings', 'backup:DescribeRegionSettings'],
-        resources: ['*'],
-      }),
-    );
-    acknowledge(this.settingsFunction.role, {
-      rule: 'AwsSolutions-IAM5[Resource::*]',
-      reason: reasons.regionSettings,
-    });
-    this.advancedDynamoDbSetting = new CustomResource(this, 'AdvancedDynamoDbBackups', {
-      serviceToken: this.settingsFunction.function.functionArn,
-      resourceType: 'Custom::DynamoDbAdvancedBackupSetting',
-      properties: { Regions: [region, props.drRegion] },
-    });
+    // The advanced DynamoDB backup setting of this region: CloudFormation has no resource for it.
+    const setting = addAdvancedBackupSetting(this, { ...functionProps, environment });
+    this.settingsFunction = setting.function;
+    this.advancedDynamoDbSetting = setting.resource;
     this.plan.node.addDependency(this.advancedDynamoDbSetting);
 
     // Restore tests (BAK-3): AWS Backup restores every table from the latest recovery point.
@@ -324,19 +293,30 @@ export class StrongroomBackups extends Construct {
       ...functionProps,
       name: 'backup-freshness',
       entry: backupModules.freshness,
-      description: `Strongroom ${stage}: age of the newest recovery point in both vaults`,
+      description: `Strongroom ${stage}: age of the newest backup in the primary vault and of the newest copied to the DR vault`,
       environment,
-      outsidePrivateNetwork: privateNetworkExemptions.freshness,
       timeout: Duration.seconds(60),
       memorySize: 256,
     });
+    // Both read in this region: the DR vault only as the destination of this region's copy jobs.
     this.freshnessFunction.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'ListRecoveryPointsOfBothVaults',
+        sid: 'ListRecoveryPointsOfThePrimaryVault',
         actions: ['backup:ListRecoveryPointsByBackupVault'],
-        resources: [this.vault.backupVaultArn, this.drVaultArn],
+        resources: [this.vault.backupVaultArn],
       }),
     );
+    this.freshnessFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CopyJobsHaveNoResourceLevelPermissions',
+        actions: [...copyJobActions],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(this.freshnessFunction.role, {
+      rule: 'AwsSolutions-IAM5[Resource::*]',
+      reason: reasons.copyJobs,
+    });
     this.freshnessSchedule = new events.Rule(this, 'FreshnessSchedule', {
       ruleName: `strongroom-${stage}-backup-freshness`,
       description: `Strongroom ${stage}: check that both vaults hold a recent recovery point`,
@@ -362,16 +342,28 @@ export class StrongroomBackups extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const staleAfter = props.staleAfterHours ?? 26;
-    this.staleBackupAlarms = settings.vaults.map((vault) =>
+    const watched = [
+      {
+        id: 'Primary',
+        vault: settings.primaryVault,
+        what: `the newest recovery point in ${settings.primaryVault.name} (${region})`,
+      },
+      {
+        id: 'Dr',
+        vault: settings.drVault,
+        what: `the newest recovery point copied to ${settings.drVault.name} (${props.drRegion}), as the completed copy jobs of ${region} show`,
+      },
+    ];
+    this.staleBackupAlarms = watched.map(({ id: alarmId, vault, what }) =>
       new cloudwatch.Metric({
         namespace,
         metricName: backupMetrics.newestRecoveryPointAge,
-        dimensionsMap: { service: metricServices.backupFreshness, vault: `${vault.region}/${vault.name}` },
+        dimensionsMap: { service: metricServices.backupFreshness, vault: vaultDimension(vault) },
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.hours(1),
-      }).createAlarm(this, `StaleBackups-${vault.region === region ? 'Primary' : 'Dr'}`, {
-        alarmName: `strongroom-${stage}-backups-stale-${vault.region === region ? 'primary' : 'dr'}`,
-        alarmDescription: `BAK-2: the newest recovery point in ${vault.name} (${vault.region}) is older than ${staleAfter} hours, or the freshness check stopped reporting. Runbook: docs/runbooks/restore.md`,
+      }).createAlarm(this, `StaleBackups-${alarmId}`, {
+        alarmName: `strongroom-${stage}-backups-stale-${alarmId.toLowerCase()}`,
+        alarmDescription: `BAK-2: ${what} is older than ${staleAfter} hours, or the freshness check stopped reporting. Runbook: docs/runbooks/restore.md`,
         threshold: staleAfter,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 2,
@@ -381,7 +373,7 @@ export class StrongroomBackups extends Construct {
     );
     props.incidents.notify(this.restoreTestAlarm, ...this.staleBackupAlarms);
 
-    for (const fn of [this.settingsFunction, this.validationFunction, this.freshnessFunction]) {
+    for (const fn of [this.validationFunction, this.freshnessFunction]) {
       acknowledge(fn.tracingPolicy, {
         rule: 'AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -394,8 +386,8 @@ export class StrongroomBackups extends Construct {
 const reasons = {
   backupServiceRole:
     "AWS Backup's service-role policies are the documented way to let AWS Backup back up and restore DynamoDB tables (with their KMS keys and tags); the role is assumable by backup.amazonaws.com only and selects this stage's tables by exact ARN.",
-  regionSettings:
-    'backup:UpdateRegionSettings and DescribeRegionSettings act on account-wide settings and support no resource-level permissions; the policy holds only those two actions.',
+  copyJobs:
+    'backup:ListCopyJobs supports no resource-level permissions; the statement holds only that action, which lists copy jobs of this account and region (no data access). Recovery points are listed on the primary vault by ARN.',
   restoreJobs:
     'ListRestoreJobs, DescribeRestoreJob and PutRestoreValidationResult support no resource-level permissions for restore jobs; the policy holds only those three actions.',
   restoredCopies:

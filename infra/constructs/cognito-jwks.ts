@@ -8,9 +8,12 @@ import { RouteFunction } from './route-function';
 /** The fetcher's handler module, relative to the project root. */
 export const cognitoJwksModule = 'functions/cognito-jwks/handler.ts';
 
-/** Why the fetcher is the one function of the stage outside the private network (INF-7 exemption). */
+/**
+ * Why the fetcher is the one function of a private stage outside its network (INF-7
+ * exemption): docs/network.md, "The Cognito JWKS: preloaded at deployment".
+ */
 export const cognitoJwksExemption =
-  "Deploy-time custom resource only: CloudFormation invokes it when the stage's user pool is created or replaced, to read the pool's public JWKS from Cognito's public URL (not documented as served through the cognito-idp endpoint, and never through it for a pool with a domain). It holds no permission besides its log group and can fetch nothing but that URL; no request, token or tenant data reaches it.";
+  "Deploy-time custom resource only: CloudFormation invokes it when the stage's user pool is created or replaced, to read the pool's public JWKS from https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json. Cognito documents its PrivateLink endpoint for the user pools API, not for the pool's .well-known documents; an unauthenticated request through the endpoint meets the endpoint policy, which admits our account's principals only; and a pool with a domain (federated sign-in) cannot be used through the endpoint at all. It holds no permission besides its log group and can fetch nothing but that URL; no request, token or tenant data reaches it.";
 
 export interface CognitoJwksProps {
   /** Stage that owns the fetcher. */

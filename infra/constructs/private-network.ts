@@ -48,6 +48,19 @@ export type InterfaceEndpointName =
 
 export type EndpointName = GatewayEndpointName | InterfaceEndpointName;
 
+/** Every endpoint a platform stack's functions use: the default set of a network. */
+export const allEndpoints: readonly EndpointName[] = [
+  's3',
+  'dynamodb',
+  'kms',
+  'secretsmanager',
+  'sts',
+  'logs',
+  'xray',
+  'cognito-idp',
+  'backup',
+];
+
 /** Why the functions need each interface endpoint (INF-7); docs/network.md has the per-function table. */
 export const interfaceEndpointReasons: Readonly<Record<InterfaceEndpointName, string>> = {
   kms: 'tenant data keys (GenerateDataKey, Decrypt), tenant key creation and deletion, checkpoint signing and the published signing keys',
@@ -56,7 +69,8 @@ export const interfaceEndpointReasons: Readonly<Record<InterfaceEndpointName, st
   logs: 'direct CloudWatch Logs API calls to the stage log groups; function output itself goes through the Lambda service',
   xray: 'active tracing: the X-Ray daemon in the execution environment sends segments from inside the VPC',
   'cognito-idp': 'invitations and onboarding (AdminGetUser, AdminCreateUser on the stage pool)',
-  backup: 'restore tests: the validation reads its restore jobs and reports their result (BAK-3)',
+  backup:
+    'restore tests (the validation reads its restore jobs and reports their result, BAK-3), backup freshness (recovery points of the primary vault and copy jobs to the DR vault, BAK-2) and the advanced DynamoDB backup setting of the region',
 };
 
 const interfaceServices: Readonly<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService>> = {
@@ -128,6 +142,12 @@ export interface PrivateNetworkProps {
    * @default - gatewayPrefixLists[region]
    */
   readonly prefixLists?: GatewayPrefixLists;
+  /**
+   * The endpoints the stack's functions use; each needs at least one policy statement. A
+   * function's security group reaches the gateway prefix lists of the chosen gateway endpoints.
+   * @default allEndpoints (every endpoint a platform stack uses)
+   */
+  readonly endpoints?: readonly EndpointName[];
 }
 
 /** Why the ENI permissions of a function in the network carry wildcards (cdk-nag IAM5). */
@@ -144,7 +164,8 @@ const registry = new WeakMap<Stack, PrivateNetwork>();
  * The stage's private network (INF-7, INF-1): a VPC with one isolated subnet per
  * availability zone and no internet or NAT gateway, so functions have no route to the
  * internet; gateway endpoints for DynamoDB and S3 and interface endpoints (private DNS) for
- * the other services the functions call, each with a policy that names our resources only
+ * the other services the functions call (all of them for a platform stack, a chosen subset
+ * for a stack with fewer functions, `endpoints`), each with a policy that names our resources only
  * (statements come from `allow`, and synthesis fails for an endpoint without one); one
  * security group per function whose only egress is HTTPS to the endpoints; VPC flow logs of
  * all traffic to a KMS-encrypted log group kept 36 months (LOG-2, security class).
@@ -161,8 +182,10 @@ export class PrivateNetwork extends Construct {
   readonly vpc: ec2.Vpc;
   readonly subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   readonly endpointSecurityGroup: ec2.SecurityGroup;
-  readonly gatewayEndpoints: Readonly<Record<GatewayEndpointName, ec2.GatewayVpcEndpoint>>;
-  readonly interfaceEndpoints: Readonly<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpoint>>;
+  /** The gateway endpoints the network has (props.endpoints). */
+  readonly gatewayEndpoints: Readonly<Partial<Record<GatewayEndpointName, ec2.GatewayVpcEndpoint>>>;
+  /** The interface endpoints the network has (props.endpoints). */
+  readonly interfaceEndpoints: Readonly<Partial<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpoint>>>;
   readonly flowLogGroup: EncryptedLogGroup;
   readonly flowLog: ec2.FlowLog;
   readonly prefixLists: GatewayPrefixLists;
@@ -253,24 +276,28 @@ export class PrivateNetwork extends Construct {
       maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
     });
 
-    this.gatewayEndpoints = {
-      dynamodb: this.vpc.addGatewayEndpoint('DynamoDbEndpoint', {
-        service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
-        subnets: [this.subnets],
-      }),
-      s3: this.vpc.addGatewayEndpoint('S3Endpoint', {
-        service: ec2.GatewayVpcEndpointAwsService.S3,
-        subnets: [this.subnets],
-      }),
-    };
+    const chosen = new Set(props.endpoints ?? allEndpoints);
+    if (chosen.size === 0) {
+      throw new Error('private network needs at least one endpoint, got none');
+    }
+    const gateways: Partial<Record<GatewayEndpointName, ec2.GatewayVpcEndpoint>> = {};
+    for (const [name, id, service] of [
+      ['dynamodb', 'DynamoDbEndpoint', ec2.GatewayVpcEndpointAwsService.DYNAMODB],
+      ['s3', 'S3Endpoint', ec2.GatewayVpcEndpointAwsService.S3],
+    ] as const) {
+      if (chosen.has(name))
+        gateways[name] = this.vpc.addGatewayEndpoint(id, { service, subnets: [this.subnets] });
+    }
+    this.gatewayEndpoints = gateways;
 
     this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this.vpc,
       description: `Strongroom ${props.stage}: interface endpoints, HTTPS from the stage functions only`,
       allowAllOutbound: false,
     });
-    const endpoints = {} as Record<InterfaceEndpointName, ec2.InterfaceVpcEndpoint>;
+    const endpoints: Partial<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpoint>> = {};
     for (const name of Object.keys(interfaceServices) as InterfaceEndpointName[]) {
+      if (!chosen.has(name)) continue;
       endpoints[name] = this.vpc.addInterfaceEndpoint(`${pascal(name)}Endpoint`, {
         service: interfaceServices[name],
         subnets: this.subnets,
@@ -335,6 +362,13 @@ export class PrivateNetwork extends Construct {
         `endpoint statement ${statement.sid} must name its actions, got ${JSON.stringify(statement.actions)}`,
       );
     }
+    const target =
+      endpoint === 's3' || endpoint === 'dynamodb'
+        ? this.gatewayEndpoints[endpoint]
+        : this.interfaceEndpoints[endpoint];
+    if (target === undefined) {
+      throw new Error(`the private network has no ${endpoint} endpoint for statement ${statement.sid}`);
+    }
     sids.add(statement.sid);
     this.#sids.set(endpoint, sids);
     const conditions: Record<string, Record<string, unknown>> = {};
@@ -347,10 +381,6 @@ export class PrivateNetwork extends Construct {
         'aws:PrincipalAccount': Stack.of(this).account,
       };
     }
-    const target =
-      endpoint === 's3' || endpoint === 'dynamodb'
-        ? this.gatewayEndpoints[endpoint]
-        : this.interfaceEndpoints[endpoint];
     target.addToPolicy(
       new iam.PolicyStatement({
         sid: statement.sid,
@@ -364,7 +394,7 @@ export class PrivateNetwork extends Construct {
 
   /**
    * Places one function: a security group of its own whose only egress is HTTPS to the
-   * interface endpoints and to the S3 and DynamoDB prefix lists (the gateway endpoints'
+   * interface endpoints and to the prefix lists of the network's gateway endpoints (their
    * routes), and the ENI permissions Lambda needs, limited to this VPC's subnets.
    */
   placeFunction(scope: Construct, role: iam.IRole, functionName: string): FunctionPlacement {
@@ -382,16 +412,24 @@ export class PrivateNetwork extends Construct {
         destinationSecurityGroupId: this.endpointSecurityGroup.securityGroupId,
         description: 'interface endpoints',
       },
-      {
-        ...https,
-        destinationPrefixListId: this.prefixLists.dynamodb,
-        description: 'DynamoDB through its gateway endpoint',
-      },
-      {
-        ...https,
-        destinationPrefixListId: this.prefixLists.s3,
-        description: 'S3 through its gateway endpoint',
-      },
+      ...(this.gatewayEndpoints.dynamodb === undefined
+        ? []
+        : [
+            {
+              ...https,
+              destinationPrefixListId: this.prefixLists.dynamodb,
+              description: 'DynamoDB through its gateway endpoint',
+            },
+          ]),
+      ...(this.gatewayEndpoints.s3 === undefined
+        ? []
+        : [
+            {
+              ...https,
+              destinationPrefixListId: this.prefixLists.s3,
+              description: 'S3 through its gateway endpoint',
+            },
+          ]),
     ];
     this.endpointSecurityGroup.addIngressRule(securityGroup, ec2.Port.tcp(443), functionName);
     const subnetArns = this.vpc.isolatedSubnets.map((subnet) =>

@@ -4,10 +4,11 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { tenantTagKey } from '#shared/crypto/key-service';
 import { tableIds } from '#shared/store/tables';
+import { allowRegionSettings } from './advanced-backup-setting';
 import type { AuditArchiveBucket } from './audit-archive-bucket';
 import { archivePrefix } from './audit-archive-bucket';
 import type { AuditSigningKeys } from './audit-signing-keys';
-import type { StrongroomBackups } from './backups';
+import { copyJobActions, type StrongroomBackups } from './backups';
 import { type DataTables, itemReadActions, itemWriteActions } from './data-tables';
 import { invitationActions } from './identity-grants';
 import type { PrivateNetwork } from './private-network';
@@ -52,7 +53,11 @@ export interface StageEndpointPoliciesProps {
   readonly tenantAccessRole: iam.IRole;
   /** The stage's user pool (Cognito endpoint). */
   readonly userPool: cognito.IUserPool;
-  /** The backups: the restore validation reads restored copies and its restore jobs (DynamoDB, Backup endpoints). */
+  /**
+   * The backups: the restore validation reads restored copies and its restore jobs, the
+   * freshness check recovery points and copy jobs, the setting function the region setting
+   * (DynamoDB, Backup endpoints).
+   */
   readonly backups: StrongroomBackups;
 }
 
@@ -75,10 +80,12 @@ export interface StageEndpointPoliciesProps {
  * - X-Ray: writes and sampling on `*`: X-Ray has no resource-level permissions (documented
  *   exception); the policy still limits the actions and the principal account.
  * - Cognito: AdminGetUser and AdminCreateUser on the stage's pool.
- * - Backup: the restore jobs the validation reads and reports on; these actions have no
- *   resource-level permissions, so the statement names the validation's role instead. The
- *   restored copies (names AWS Backup picks at run time) are readable through the DynamoDB
- *   endpoint by that role only.
+ * - Backup: the restore jobs the validation reads and reports on, the copy jobs the
+ *   freshness check reads, and the region settings the setting function writes: these
+ *   actions have no resource-level permissions, so each statement names the one role that
+ *   uses it instead; recovery points of the primary vault by the vault's ARN. The restored
+ *   copies (names AWS Backup picks at run time) are readable through the DynamoDB endpoint
+ *   by the validation's role only.
  */
 export class StageEndpointPolicies extends Construct {
   constructor(scope: Construct, id: string, props: StageEndpointPoliciesProps) {
@@ -108,14 +115,7 @@ export class StageEndpointPolicies extends Construct {
       actions: ['s3:PutObject', 's3:GetObject'],
       resources: [props.archive.bucket.arnForObjects(`${archivePrefix}*`)],
     });
-    network.allow('s3', {
-      sid: 'CustomResourceResponses',
-      actions: ['s3:PutObject'],
-      resources: [
-        `arn:${partition}:s3:::cloudformation-custom-resource-response-${region.replace(/-/g, '')}/*`,
-      ],
-      anyAccount: true,
-    });
+    allowCustomResourceResponses(network);
 
     network.allow('kms', {
       sid: 'AuditSigningKeys',
@@ -167,11 +167,7 @@ export class StageEndpointPolicies extends Construct {
       resources: [`arn:${partition}:logs:${region}:${account}:log-group:/strongroom/${props.stage}/*`],
     });
 
-    network.allow('xray', {
-      sid: 'TracesHaveNoResourceLevelPermissions',
-      actions: [...xrayEndpointActions],
-      resources: ['*'],
-    });
+    allowTraces(network);
 
     network.allow('cognito-idp', {
       sid: 'StageUserPool',
@@ -192,5 +188,51 @@ export class StageEndpointPolicies extends Construct {
       resources: ['*'],
       conditions: validation,
     });
+    network.allow('backup', {
+      sid: 'RecoveryPointsOfThePrimaryVault',
+      actions: ['backup:ListRecoveryPointsByBackupVault'],
+      resources: [props.backups.vault.backupVaultArn],
+    });
+    network.allow('backup', {
+      sid: 'CopyJobsHaveNoResourceLevelPermissions',
+      actions: [...copyJobActions],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'aws:PrincipalArn': props.backups.freshnessFunction.role.roleArn } },
+    });
+    allowRegionSettings(network, {
+      function: props.backups.settingsFunction,
+      resource: props.backups.advancedDynamoDbSetting,
+    });
   }
+}
+
+/**
+ * The S3 gateway endpoint statement for custom resources in the network: PutObject on the
+ * region's CloudFormation response bucket, where CloudFormation's presigned response URLs
+ * point (`https://cloudformation-custom-resource-response-<region without dashes>.s3...`).
+ * CloudFormation signs those URLs with its own credentials, so the statement cannot name our
+ * account; it names the one bucket and the one action.
+ */
+export function allowCustomResourceResponses(network: PrivateNetwork): void {
+  const { partition, region } = Stack.of(network);
+  network.allow('s3', {
+    sid: 'CustomResourceResponses',
+    actions: ['s3:PutObject'],
+    resources: [`arn:${partition}:s3:::${customResourceResponseBucket(region)}/*`],
+    anyAccount: true,
+  });
+}
+
+/** CloudFormation's bucket for custom-resource responses in a region. */
+export function customResourceResponseBucket(region: string): string {
+  return `cloudformation-custom-resource-response-${region.replace(/-/g, '')}`;
+}
+
+/** The X-Ray endpoint statement: writes and sampling on `*`, X-Ray has no resource-level permissions. */
+export function allowTraces(network: PrivateNetwork): void {
+  network.allow('xray', {
+    sid: 'TracesHaveNoResourceLevelPermissions',
+    actions: [...xrayEndpointActions],
+    resources: ['*'],
+  });
 }

@@ -20,7 +20,8 @@ export interface StrongroomStageProps extends StageProps {
 
 /**
  * One deployment stage as the pipeline deploys it (INF-5, INF-8): the platform stack in the
- * primary region and the DR vault stack in the second region, with the stack names they
+ * primary region and the DR vault stack in the second region (deployed first: the platform's
+ * backup plan copies into its vault, which needs its region's advanced backup setting), with the stack names they
  * always had (`strongroom-<stage>-platform`, `strongroom-<stage>-dr`), so moving them into
  * the Stage changes no logical id and replaces nothing. The CLI still selects them as
  * `strongroom-<stage>/*` (a first deployment, a break-glass fix of dev), but prod goes
@@ -53,7 +54,11 @@ export class StrongroomStage extends Stage {
       description: `Strongroom ${stage}: disaster-recovery backup vault in the second EU region`,
       terminationProtection: true,
       stage,
+      projectRoot: props.projectRoot,
+      privateNetwork: stageConfig.privateNetwork,
     });
+    // The DR region's vault and advanced backup setting exist before the plan copies into them.
+    this.platform.addStackDependency(this.drVault, 'the backup plan copies into the DR vault (BAK-2)');
     // App-level tags stop at a Stage's boundary: the stage tags its own stacks.
     Tags.of(this).add('strongroom:stage', stage);
     Tags.of(this).add('strongroom:project', 'strongroom');

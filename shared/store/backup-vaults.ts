@@ -1,18 +1,33 @@
 /**
- * AWS Backup, as the backup jobs use it (BAK-2, BAK-3): the account setting that
- * cross-region copies of DynamoDB backups need, the newest recovery point of a vault
- * (freshness), the restore jobs of a restore-testing run and their validation result.
+ * AWS Backup, as the backup jobs use it (BAK-2, BAK-3): the region setting that
+ * cross-region copies of DynamoDB backups need, the completed recovery points of a vault and
+ * the completed copy jobs to another vault (freshness), the restore jobs of a restore-testing
+ * run and their validation result. Every call goes to AWS Backup of the caller's own region
+ * (through the VPC's interface endpoint in a private stage, INF-7).
  * AWS only: locally, snapshots (infra/local/snapshot.ts) play the vaults' part.
  */
 import {
   BackupClient,
   DescribeRestoreJobCommand,
+  ListCopyJobsCommand,
   ListRecoveryPointsByBackupVaultCommand,
   ListRestoreJobsCommand,
   PutRestoreValidationResultCommand,
   type RestoreJobsListMember,
   UpdateRegionSettingsCommand,
 } from '@aws-sdk/client-backup';
+
+/** A completed recovery point of a vault. */
+export interface RecoveryPoint {
+  readonly arn: string;
+  readonly created: Date;
+}
+
+/** A completed copy job: the recovery point it copied, and when the copy finished. */
+export interface CompletedCopy {
+  readonly sourceRecoveryPointArn: string;
+  readonly completed: Date;
+}
 
 /** The AWS Backup client of a region, created once per region. */
 export class BackupVaults {
@@ -34,8 +49,8 @@ export class BackupVaults {
 
   /**
    * Opts the region into AWS Backup's advanced DynamoDB backup features (full management),
-   * which cross-region and cross-account copies of DynamoDB backups need; CloudFormation
-   * has no resource for it.
+   * which cross-region copies of DynamoDB backups need; CloudFormation has no resource for
+   * it, so each region's stack sets its own.
    */
   async enableAdvancedDynamoDbBackups(region: string): Promise<void> {
     await this.client(region).send(
@@ -46,9 +61,9 @@ export class BackupVaults {
     );
   }
 
-  /** Creation time of the newest completed recovery point in a vault, or undefined when it has none. */
-  async newestRecoveryPoint(region: string, vaultName: string, since: Date): Promise<Date | undefined> {
-    let newest: Date | undefined;
+  /** The completed recovery points of a vault created since `since`. */
+  async completedRecoveryPoints(region: string, vaultName: string, since: Date): Promise<RecoveryPoint[]> {
+    const points: RecoveryPoint[] = [];
     let token: string | undefined;
     do {
       const page = await this.client(region).send(
@@ -59,12 +74,38 @@ export class BackupVaults {
         }),
       );
       for (const point of page.RecoveryPoints ?? []) {
-        if (point.Status !== 'COMPLETED' || !point.CreationDate) continue;
-        if (!newest || point.CreationDate > newest) newest = point.CreationDate;
+        if (point.Status !== 'COMPLETED' || !point.CreationDate || !point.RecoveryPointArn) continue;
+        points.push({ arn: point.RecoveryPointArn, created: point.CreationDate });
       }
       token = page.NextToken;
     } while (token);
-    return newest;
+    return points;
+  }
+
+  /**
+   * The completed copy jobs of this region to a vault (of any region) started since `since`:
+   * which recovery point each copied. Read in the source region, so a copy to the DR
+   * region needs no call to the DR region.
+   */
+  async completedCopies(region: string, destinationVaultArn: string, since: Date): Promise<CompletedCopy[]> {
+    const copies: CompletedCopy[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client(region).send(
+        new ListCopyJobsCommand({
+          ByDestinationVaultArn: destinationVaultArn,
+          ByState: 'COMPLETED',
+          ByCreatedAfter: since,
+          NextToken: token,
+        }),
+      );
+      for (const job of page.CopyJobs ?? []) {
+        if (job.State !== 'COMPLETED' || !job.SourceRecoveryPointArn || !job.CompletionDate) continue;
+        copies.push({ sourceRecoveryPointArn: job.SourceRecoveryPointArn, completed: job.CompletionDate });
+      }
+      token = page.NextToken;
+    } while (token);
+    return copies;
   }
 
   /** The restore jobs a restore-testing plan started since `since`. */

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '#infra/build-app';
 import { loadConfig } from '#infra/config';
-import { PrivateNetwork } from '#infra/constructs/private-network';
+import { allEndpoints, PrivateNetwork } from '#infra/constructs/private-network';
 import { RouteFunction } from '#infra/constructs/route-function';
 import { loadPipelineConfig, pipelineContextKey } from '#infra/pipeline-config';
 
@@ -29,17 +29,7 @@ function network(stack: Stack, props: Partial<ConstructorParameters<typeof Priva
 
 /** Gives every endpoint one statement, as StageEndpointPolicies does for a platform stack. */
 function allowSomething(net: PrivateNetwork): void {
-  for (const endpoint of [
-    's3',
-    'dynamodb',
-    'kms',
-    'secretsmanager',
-    'sts',
-    'logs',
-    'xray',
-    'cognito-idp',
-    'backup',
-  ] as const) {
+  for (const endpoint of allEndpoints) {
     net.allow(endpoint, {
       sid: 'Something',
       actions: [`${endpoint}:GetSomething`],
@@ -162,6 +152,40 @@ describe('[INF-7] private network construct', () => {
         resources: ['arn:aws:kms:eu-central-1:111122223333:key/b'],
       }),
     ).toThrow(/already has a statement "One"/);
+  });
+
+  it('builds only the endpoints a stack asks for, and lets its functions reach only those', () => {
+    const stack = newStack('eu-west-1');
+    const net = network(stack, { endpoints: ['s3', 'backup'] });
+    expect(() =>
+      net.allow('kms', {
+        sid: 'Absent',
+        actions: ['kms:Sign'],
+        resources: ['arn:aws:kms:eu-west-1:1:key/a'],
+      }),
+    ).toThrow(/has no kms endpoint for statement Absent/);
+    net.allow('s3', { sid: 'One', actions: ['s3:PutObject'], resources: ['arn:aws:s3:::bucket/*'] });
+    net.allow('backup', {
+      sid: 'One',
+      actions: ['backup:DescribeRegionSettings'],
+      resources: ['*'],
+    });
+    const fn = routeFunction(stack);
+    const template = Template.fromStack(stack);
+    const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((endpoint) =>
+      JSON.stringify(endpoint.Properties.ServiceName),
+    );
+    expect(services).toHaveLength(2);
+    expect(services.join()).toMatch(/\.s3/);
+    expect(services.join()).toContain('com.amazonaws.eu-west-1.backup');
+    const group =
+      template.toJSON().Resources[stack.resolve(fn.securityGroup?.securityGroupId)['Fn::GetAtt'][0]];
+    const egress = group.Properties.SecurityGroupEgress as { DestinationPrefixListId?: string }[];
+    // The endpoints' group and the S3 prefix list; no route to DynamoDB's.
+    expect(egress.map((rule) => rule.DestinationPrefixListId ?? 'endpoints').sort()).toEqual([
+      'endpoints',
+      'pl-6da54004',
+    ]);
   });
 });
 

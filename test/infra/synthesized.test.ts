@@ -6,7 +6,6 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { NIST80053R5Checks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { managedRuleGroups } from '#infra/constructs/api-firewall';
-import { privateNetworkExemptions } from '#infra/constructs/backups';
 import { cognitoJwksExemption } from '#infra/constructs/cognito-jwks';
 import { gatewayPrefixLists } from '#infra/constructs/private-network';
 import { keyAdministrationActions } from '#infra/constructs/strongroom-key';
@@ -88,6 +87,8 @@ const noResourceLevelActionSets: readonly (readonly string[])[] = [
   ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
   ['backup:DescribeRegionSettings', 'backup:UpdateRegionSettings'],
   ['backup:DescribeRestoreJob', 'backup:ListRestoreJobs', 'backup:PutRestoreValidationResult'],
+  // The freshness check's copy jobs (BAK-2).
+  ['backup:ListCopyJobs'],
   // Onboarding creates tenant keys: CreateKey has no resource, its conditions pin the tags (ENC-4).
   ['kms:CreateKey'],
   // Lambda's management of the network interfaces of a function in the private network (INF-7).
@@ -1399,23 +1400,60 @@ describe('[BAK-1][BAK-2][BAK-3][ENC-4][ENC-5][AUD-5] backups, copies to the DR r
     }
   });
 
-  it('sets the advanced DynamoDB backup setting in both regions with a custom resource', () => {
+  it('sets the advanced DynamoDB backup setting of each region from a custom resource of that region', () => {
+    for (const stage of stageNames) {
+      for (const [template, region] of [
+        [platformOf(stage), s.config.primaryRegion],
+        [drOf(stage), s.config.drRegion],
+      ] as const) {
+        const [settingId, resource] = onlyResourceOf(template, 'Custom::DynamoDbAdvancedBackupSetting');
+        // Each stack sets its own region's: no call crosses regions.
+        expect(resource.Properties.Region, `${stage} ${region}`).toBe(region);
+        expect(resource.Properties.Regions).toBeUndefined();
+        const settingsStatements = iamStatements(template).filter(({ statement }) =>
+          list(statement.Action).includes('backup:UpdateRegionSettings'),
+        );
+        expect(settingsStatements).toHaveLength(1);
+        expect(list(settingsStatements[0]?.statement.Action).sort()).toEqual([
+          'backup:DescribeRegionSettings',
+          'backup:UpdateRegionSettings',
+        ]);
+        if (region === s.config.primaryRegion) {
+          // The plan waits for the setting: cross-region copies of DynamoDB backups need it.
+          const [planId] = onlyResourceOf(template, 'AWS::Backup::BackupPlan');
+          expect(list(template.toJSON().Resources[planId].DependsOn)).toContain(settingId);
+        }
+      }
+      // The DR stack (vault and setting) deploys before the platform stack whose plan copies into it.
+      const platform = s.stages.find((each) => each.platform.stageName === stage)?.platform;
+      expect(platform?.dependencies.map((dependency) => dependency.stackName)).toContain(
+        `strongroom-${stage}-dr`,
+      );
+    }
+  });
+
+  it("reads the DR copies through the primary region: no IAM statement of the platform names the DR region's AWS Backup", () => {
     for (const stage of stageNames) {
       const template = platformOf(stage);
-      const [, resource] = onlyResourceOf(template, 'Custom::DynamoDbAdvancedBackupSetting');
-      expect(resource.Properties.Regions).toEqual([s.config.primaryRegion, s.config.drRegion]);
-      // The plan waits for the setting: cross-region copies of DynamoDB backups need it.
-      const [planId] = onlyResourceOf(template, 'AWS::Backup::BackupPlan');
-      const [settingId] = onlyResourceOf(template, 'Custom::DynamoDbAdvancedBackupSetting');
-      expect(list(template.toJSON().Resources[planId].DependsOn)).toContain(settingId);
-      const settingsStatements = iamStatements(template).filter(({ statement }) =>
-        list(statement.Action).includes('backup:UpdateRegionSettings'),
+      for (const { where, statement } of iamStatements(template)) {
+        expect(json(statement.Resource), where).not.toContain(`:backup:${s.config.drRegion}:`);
+      }
+      const freshness = iamStatements(template).filter(({ where }) => where.includes('FreshnessFunction'));
+      const backupActions = freshness
+        .flatMap(({ statement }) => list(statement.Action).map(String))
+        .filter((action) => action.startsWith('backup:'));
+      expect(backupActions.sort()).toEqual(['backup:ListCopyJobs', 'backup:ListRecoveryPointsByBackupVault']);
+      const onVault = freshness.find(({ statement }) =>
+        list(statement.Action).includes('backup:ListRecoveryPointsByBackupVault'),
       );
-      expect(settingsStatements).toHaveLength(1);
-      expect(list(settingsStatements[0]?.statement.Action).sort()).toEqual([
-        'backup:DescribeRegionSettings',
-        'backup:UpdateRegionSettings',
-      ]);
+      expect(json(onVault?.statement.Resource)).toMatch(/BackupsVault[A-Z0-9]+","BackupVaultArn"/);
+      // The function is told the DR vault's ARN, to find the copy jobs that went there.
+      const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(
+        ([, each]) => each.Properties.FunctionName === `strongroom-${stage}-backup-freshness`,
+      ) ?? ['', { Properties: {} }];
+      const backups = json((fn.Properties.Environment as { Variables: Json }).Variables.BACKUPS);
+      expect(backups).toContain(`:backup:${s.config.drRegion}:`);
+      expect(backups).toContain(`backup-vault:strongroom-${stage}-dr`);
     }
   });
 
@@ -1469,6 +1507,8 @@ describe('[BAK-1][BAK-2][BAK-3][ENC-4][ENC-5][AUD-5] backups, copies to the DR r
       expect(alarm.Threshold).toBe(26);
     }
     expect(stale.map((alarm) => json(alarm.Dimensions)).join()).toContain(s.config.drRegion);
+    const dr = stale.find((alarm) => alarm.AlarmName === 'strongroom-dev-backups-stale-dr');
+    expect(String(dr?.AlarmDescription)).toContain('copy jobs');
   });
 });
 
@@ -1555,8 +1595,6 @@ describe('[ENC-3][ENC-4] IAM for tenant keys, limited by tag', () => {
 /** Functions of a private stage that stay outside its network, each with its documented reason (INF-7). */
 const outsideTheNetwork: Readonly<Record<string, string>> = {
   'cognito-jwks': cognitoJwksExemption,
-  'backup-settings': privateNetworkExemptions.settings,
-  'backup-freshness': privateNetworkExemptions.freshness,
 };
 
 /** Every endpoint of a private stage: gateway endpoints by service suffix, interface endpoints by service name. */
@@ -1579,7 +1617,7 @@ describe('[INF-7][INF-1] private network of prod', () => {
     ]);
   });
 
-  it('puts every prod function in the isolated subnets with a security group of its own, but the documented deploy-time and DR-reading ones', () => {
+  it('puts every prod function in the isolated subnets with a security group of its own, but the documented JWKS fetcher', () => {
     const template = prod();
     const subnets = resourcesOf(template, 'AWS::EC2::Subnet').map(([id]) => id);
     const groups = new Set<string>();
@@ -1605,8 +1643,50 @@ describe('[INF-7][INF-1] private network of prod', () => {
       ).toBe(true);
     }
     expect(groups.size).toBe(functions.length - Object.keys(outsideTheNetwork).length);
-    // The exemptions are exactly the documented ones, each with its reason in the template metadata's path.
-    expect(Object.keys(outsideTheNetwork).every((name) => jobFunctions.includes(name as never))).toBe(true);
+    // The exemptions are exactly the documented ones, each with its reason in the template metadata.
+    for (const { id, name, fn } of functions.filter(({ name }) => name in outsideTheNetwork)) {
+      expect((fn as { Metadata?: Json }).Metadata?.['strongroom:outsidePrivateNetwork'], id).toBe(
+        outsideTheNetwork[name],
+      );
+    }
+  });
+
+  it("runs the DR stack's setting function in a VPC of the second region with only the endpoints it uses", () => {
+    const template = drOf('prod');
+    const [, fn] = onlyResourceOf(template, 'AWS::Lambda::Function');
+    const subnets = resourcesOf(template, 'AWS::EC2::Subnet');
+    expect(subnets.map(([, subnet]) => subnet.Properties.AvailabilityZone).sort()).toEqual(
+      ['a', 'b', 'c'].map((zone) => `${s.config.drRegion}${zone}`),
+    );
+    const vpc = fn.Properties.VpcConfig as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] } | undefined;
+    expect(vpc?.SubnetIds.map(referencedId).sort()).toEqual(subnets.map(([id]) => id).sort());
+    expect(vpc?.SecurityGroupIds).toHaveLength(1);
+    for (const type of [
+      'AWS::EC2::InternetGateway',
+      'AWS::EC2::NatGateway',
+      'AWS::EC2::VPCGatewayAttachment',
+    ]) {
+      expect(resourcesOf(template, type), type).toHaveLength(0);
+    }
+    const [, flowLog] = onlyResourceOf(template, 'AWS::EC2::FlowLog');
+    expect(flowLog.Properties).toMatchObject({ ResourceType: 'VPC', TrafficType: 'ALL' });
+    // Out only on 443, to the interface endpoints and the S3 prefix list (no DynamoDB here).
+    const group = resourcesOf(template, 'AWS::EC2::SecurityGroup').find(
+      ([id]) => id === referencedId(vpc?.SecurityGroupIds[0]),
+    )?.[1];
+    const egress = list(group?.Properties.SecurityGroupEgress) as Json[];
+    expect(
+      egress.map((rule) => [rule.FromPort, rule.ToPort, rule.DestinationPrefixListId ?? 'endpoints']).sort(),
+    ).toEqual([
+      [443, 443, 'endpoints'],
+      [443, 443, gatewayPrefixLists[s.config.drRegion]?.s3],
+    ]);
+    // dev's DR stack has the function, but no network.
+    const dev = drOf('dev');
+    expect(resourcesOf(dev, 'AWS::EC2::VPC')).toHaveLength(0);
+    for (const [id, each] of resourcesOf(dev, 'AWS::Lambda::Function')) {
+      expect(each.Properties.VpcConfig, id).toBeUndefined();
+    }
   });
 
   it('has no route to the internet: no internet, egress-only or NAT gateway, isolated subnets in every availability zone', () => {
@@ -1641,7 +1721,8 @@ describe('[INF-7][INF-1] private network of prod', () => {
     const prefixLists = gatewayPrefixLists[s.config.primaryRegion];
     expect(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress')).toHaveLength(0);
     const groups = resourcesOf(template, 'AWS::EC2::SecurityGroup');
-    expect(groups.length).toBe(1 + 14);
+    const inNetwork = functionsOf(template).length - Object.keys(outsideTheNetwork).length;
+    expect(groups.length).toBe(1 + inNetwork);
     for (const [id, group] of groups) {
       const egress = list(group.Properties.SecurityGroupEgress) as Json[];
       expect(group.Properties.SecurityGroupIngress, id).toBeUndefined();
@@ -1665,7 +1746,7 @@ describe('[INF-7][INF-1] private network of prod', () => {
       ).toEqual([endpointGroup, prefixLists?.s3, prefixLists?.dynamodb].sort());
     }
     const ingress = resourcesOf(template, 'AWS::EC2::SecurityGroupIngress');
-    expect(ingress).toHaveLength(14);
+    expect(ingress).toHaveLength(inNetwork);
     for (const [id, rule] of ingress) {
       expect(rule.Properties, id).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
       expect(referencedId(rule.Properties.GroupId), id).toBe(endpointGroup);
@@ -1685,77 +1766,82 @@ describe('[INF-7][INF-1] private network of prod', () => {
   });
 
   it('has every endpoint, each with a policy that names our resources for our account only', () => {
-    const template = prod();
-    const endpoints = resourcesOf(template, 'AWS::EC2::VPCEndpoint').map(([id, endpoint]) => ({
-      id,
-      service: /\.([a-z0-9-]+)"\]*\}*$/.exec(json(endpoint.Properties.ServiceName))?.[1] ?? '',
-      endpoint: endpoint.Properties,
-    }));
-    expect(
-      endpoints
-        .filter(({ endpoint }) => endpoint.VpcEndpointType === 'Gateway')
-        .map((e) => e.service)
-        .sort(),
-    ).toEqual([...gatewayServices].sort());
-    expect(
-      endpoints
-        .filter(({ endpoint }) => endpoint.VpcEndpointType === 'Interface')
-        .map((e) => e.service)
-        .sort(),
-    ).toEqual([...interfaceServices].sort());
-    for (const { id, service, endpoint } of endpoints) {
-      if (endpoint.VpcEndpointType === 'Interface') {
-        expect(endpoint.PrivateDnsEnabled, id).toBe(true);
-        expect(list(endpoint.SecurityGroupIds).map(referencedId), id).toEqual([
-          expect.stringMatching(/^NetworkEndpointSecurityGroup/),
-        ]);
-      }
-      const statements =
-        (endpoint.PolicyDocument as { Statement: (Statement & { Sid?: string })[] } | undefined)?.Statement ??
-        [];
-      expect(statements.length, id).toBeGreaterThan(0);
-      for (const statement of statements) {
-        expect(statement.Effect, id).toBe('Allow');
-        for (const action of list(statement.Action)) {
-          expect(String(action), id).toMatch(
-            new RegExp(`^${service === 'cognito-idp' ? 'cognito-idp' : service}:[A-Za-z]+$`),
-          );
-        }
-        const resources = list(statement.Resource).map(json);
-        const anyResource = resources.includes('"*"');
-        const conditions = json(statement.Condition);
-        if (statement.Sid === 'CustomResourceResponses') {
-          // CloudFormation signs its presigned response URLs: any account, one bucket of the region.
-          expect(resources, id).toEqual([
-            json(
-              `arn:aws:s3:::cloudformation-custom-resource-response-${s.config.primaryRegion.replace(/-/g, '')}/*`,
-            ),
+    // The platform stack has every endpoint; the DR stack only those its setting function uses.
+    for (const [template, region, gateways, interfaces] of [
+      [prod(), s.config.primaryRegion, gatewayServices, interfaceServices],
+      [drOf('prod'), s.config.drRegion, ['s3'], ['backup', 'xray']],
+    ] as const) {
+      const endpoints = resourcesOf(template, 'AWS::EC2::VPCEndpoint').map(([id, endpoint]) => ({
+        id,
+        service: /\.([a-z0-9-]+)"\]*\}*$/.exec(json(endpoint.Properties.ServiceName))?.[1] ?? '',
+        endpoint: endpoint.Properties,
+      }));
+      expect(
+        endpoints
+          .filter(({ endpoint }) => endpoint.VpcEndpointType === 'Gateway')
+          .map((e) => e.service)
+          .sort(),
+      ).toEqual([...gateways].sort());
+      expect(
+        endpoints
+          .filter(({ endpoint }) => endpoint.VpcEndpointType === 'Interface')
+          .map((e) => e.service)
+          .sort(),
+      ).toEqual([...interfaces].sort());
+      for (const { id, service, endpoint } of endpoints) {
+        if (endpoint.VpcEndpointType === 'Interface') {
+          expect(endpoint.PrivateDnsEnabled, id).toBe(true);
+          expect(list(endpoint.SecurityGroupIds).map(referencedId), id).toEqual([
+            expect.stringMatching(/^NetworkEndpointSecurityGroup/),
           ]);
-          continue;
         }
-        expect(conditions, `${id} ${statement.Sid}`).toContain(
-          `"aws:PrincipalAccount":"${cdkContext['strongroom:account']}"`,
-        );
-        if (anyResource) {
-          // Only where the service has no resource to name: X-Ray, restore jobs (by role), key creation (by tag).
-          expect(
-            [
-              'TracesHaveNoResourceLevelPermissions',
-              'RestoreJobsHaveNoResourceLevelPermissions',
-              'CreateTenantKeysOfThisStage',
-            ],
-            id,
-          ).toContain(statement.Sid);
-          if (statement.Sid !== 'TracesHaveNoResourceLevelPermissions')
-            expect(conditions, id).toMatch(/PrincipalArn|RequestTag/);
-        }
-        for (const resource of resources) {
-          // Resources of the stack by reference; written ARNs are this account's, and a pattern is
-          // either the stage's own prefix or narrowed by a tag or the one role that may use it.
-          if (resource.startsWith('"arn:')) {
-            expect(resource, id).toContain(`:${cdkContext['strongroom:account']}:`);
-            if (resource.includes('*') && !resource.includes(':log-group:/strongroom/prod/')) {
-              expect(conditions, `${id} ${resource}`).toMatch(/ResourceTag|RequestTag|PrincipalArn/);
+        const statements =
+          (endpoint.PolicyDocument as { Statement: (Statement & { Sid?: string })[] } | undefined)
+            ?.Statement ?? [];
+        expect(statements.length, id).toBeGreaterThan(0);
+        for (const statement of statements) {
+          expect(statement.Effect, id).toBe('Allow');
+          for (const action of list(statement.Action)) {
+            expect(String(action), id).toMatch(
+              new RegExp(`^${service === 'cognito-idp' ? 'cognito-idp' : service}:[A-Za-z]+$`),
+            );
+          }
+          const resources = list(statement.Resource).map(json);
+          const anyResource = resources.includes('"*"');
+          const conditions = json(statement.Condition);
+          if (statement.Sid === 'CustomResourceResponses') {
+            // CloudFormation signs its presigned response URLs: any account, one bucket of the region.
+            expect(resources, id).toEqual([
+              json(`arn:aws:s3:::cloudformation-custom-resource-response-${region.replace(/-/g, '')}/*`),
+            ]);
+            continue;
+          }
+          expect(conditions, `${id} ${statement.Sid}`).toContain(
+            `"aws:PrincipalAccount":"${cdkContext['strongroom:account']}"`,
+          );
+          if (anyResource) {
+            // Only where the service has no resource to name: X-Ray, restore jobs (by role), key creation (by tag).
+            expect(
+              [
+                'TracesHaveNoResourceLevelPermissions',
+                'RestoreJobsHaveNoResourceLevelPermissions',
+                'CopyJobsHaveNoResourceLevelPermissions',
+                'RegionSettingsHaveNoResourceLevelPermissions',
+                'CreateTenantKeysOfThisStage',
+              ],
+              id,
+            ).toContain(statement.Sid);
+            if (statement.Sid !== 'TracesHaveNoResourceLevelPermissions')
+              expect(conditions, id).toMatch(/PrincipalArn|RequestTag/);
+          }
+          for (const resource of resources) {
+            // Resources of the stack by reference; written ARNs are this account's, and a pattern is
+            // either the stage's own prefix or narrowed by a tag or the one role that may use it.
+            if (resource.startsWith('"arn:')) {
+              expect(resource, id).toContain(`:${cdkContext['strongroom:account']}:`);
+              if (resource.includes('*') && !resource.includes(':log-group:/strongroom/prod/')) {
+                expect(conditions, `${id} ${resource}`).toMatch(/ResourceTag|RequestTag|PrincipalArn/);
+              }
             }
           }
         }
@@ -1831,32 +1917,28 @@ describe('[INF-7][INF-1] private network of prod', () => {
   });
 
   it('keeps dev without a VPC, as its configuration says', () => {
-    const template = platformOf('dev');
-    for (const type of [
-      'AWS::EC2::VPC',
-      'AWS::EC2::VPCEndpoint',
-      'AWS::EC2::SecurityGroup',
-      'AWS::EC2::FlowLog',
-    ]) {
-      expect(resourcesOf(template, type), type).toHaveLength(0);
+    for (const template of [platformOf('dev'), drOf('dev')]) {
+      for (const type of [
+        'AWS::EC2::VPC',
+        'AWS::EC2::VPCEndpoint',
+        'AWS::EC2::SecurityGroup',
+        'AWS::EC2::FlowLog',
+      ]) {
+        expect(resourcesOf(template, type), type).toHaveLength(0);
+      }
+      for (const { id, fn } of functionsOf(template)) expect(fn.Properties.VpcConfig, id).toBeUndefined();
     }
-    for (const { id, fn } of functionsOf(template)) expect(fn.Properties.VpcConfig, id).toBeUndefined();
   });
 
-  it('leaves NIST 800-53 R5 LambdaInsideVPC in prod only on the documented exemptions', () => {
+  it('leaves NIST 800-53 R5 LambdaInsideVPC in prod only on the deploy-time JWKS fetcher', () => {
     const prodStage = s.stages.find((stage) => stage.platform.stageName === 'prod');
     if (prodStage === undefined) throw new Error('no prod stage');
     const report = new NIST80053R5Checks().validateScope(prodStage);
     const outside = report.violations
       .filter((violation) => violation.ruleName === 'NIST.800.53.R5-LambdaInsideVPC')
       .flatMap((violation) => violation.violatingResources.map((resource) => resource.constructPath ?? ''));
-    expect(outside.sort()).toEqual(
-      [
-        'strongroom-prod/platform/CognitoJwks/Fetcher/Function/Resource',
-        'strongroom-prod/platform/Backups/SettingsFunction/Function/Resource',
-        'strongroom-prod/platform/Backups/FreshnessFunction/Function/Resource',
-      ].sort(),
-    );
+    // The DR stack's setting function and both backup jobs run in their region's network.
+    expect(outside).toEqual(['strongroom-prod/platform/CognitoJwks/Fetcher/Function/Resource']);
   });
 });
 
