@@ -39,6 +39,8 @@ export const reasons = {
     "Access log groups of every stage live under /strongroom/<stage>/; the account-wide role cannot name stages that do not exist yet, so it gets the project's prefix.",
   describeLogGroups:
     'API Gateway checks for log groups with DescribeLogGroups, which IAM authorizes only on log-group:* of the account and region; it reveals names, not log data.',
+  archiveReplication:
+    "S3 replicates every new object version under tenants/ of the audit archive, whose keys are known only at run time, into the same prefix of the DR-region replica; the role reads versions with their retention and legal hold and writes replicas, never deletes. The replica's key is named by alias because its ARN lives in the other region's stack: the statement allows any key of that region only with kms:ResourceAliases naming the replica key's alias and only through S3 there.",
   archivePrefix:
     'The audit stream consumer archives objects whose keys are known only at run time (tenants/<tenant>/entries|leaves|checkpoints/...); the grant is PutObject and GetObject under tenants/ of the one archive bucket, puts are conditional (If-None-Match) and Object Lock in compliance mode keeps every version.',
   streamFailureQueue:
@@ -91,6 +93,18 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
       rule: `AwsSolutions-IAM5[Resource::<${archiveBucket}.Arn>/tenants/*]`,
       reason: reasons.archivePrefix,
     });
+    const { replicationRole, replicaObjectsArn, replicaKeysArn } = platform.archive;
+    if (replicationRole && replicaObjectsArn && replicaKeysArn) {
+      acknowledge(
+        replicationRole,
+        {
+          rule: `AwsSolutions-IAM5[Resource::<${archiveBucket}.Arn>/tenants/*]`,
+          reason: reasons.archiveReplication,
+        },
+        { rule: `AwsSolutions-IAM5[Resource::${replicaObjectsArn}]`, reason: reasons.archiveReplication },
+        { rule: `AwsSolutions-IAM5[Resource::${replicaKeysArn}]`, reason: reasons.archiveReplication },
+      );
+    }
     acknowledge(platform.auditStream.deadLetters, {
       rule: 'AwsSolutions-SQS3',
       reason: reasons.streamFailureQueue,

@@ -45,7 +45,9 @@ export interface PolicyPackAcknowledgement {
 }
 
 const accessLogBucket = /\/(AccessLogs)\/Resource$/;
-const auditArchiveBucket = /\/AuditArchive\/Bucket\/Resource$/;
+/** The audit archive and its DR-region replica: both kept by Object Lock. */
+const auditArchiveBuckets = /\/AuditArchive(Replica)?\/Bucket\/Resource$/;
+const auditArchiveReplica = /\/AuditArchiveReplica\/Bucket\/Resource$/;
 const trailBucket = /\/Trail\/Bucket\/Resource$/;
 const pipelineArtifactBuckets =
   /\/(Pipeline\/Pipeline\/ArtifactsBucket|Default\/CrossRegionCodePipelineReplicationBucket)\/Resource$/;
@@ -71,8 +73,8 @@ const reasons = {
     "API responses are tenant-specific and sent with Cache-Control: no-store (API-2); caching them in API Gateway would risk serving one caller another caller's data, so the stage cache is deliberately off.",
   apiClientCertificate:
     'The backend is Lambda through the AWS_PROXY integration, invoked with SigV4 by API Gateway; there is no HTTP backend to present a client certificate to. Clients reach the API over TLS 1.2+ with the enhanced security policy (ENC-1).',
-  archiveReplication:
-    'The audit archive is not yet replicated to the second EU region; the audit tables themselves are covered by PITR and by the daily backups copied to the DR vault (BAK-1, BAK-2). Cross-region replication of the Object Lock archive is still to come.',
+  archiveReplicaReplication:
+    "This bucket is itself the replica: the primary region's audit archive replicates every object into it, under Object Lock in compliance mode and the DR region's own key (AUD-2, BAK-2, ENC-5). Replicating the replica again would add a third copy in one of the same two EU regions.",
   logBucketReplication:
     'Server access log and trail buckets are evidence kept for 36 months in the primary region; replicating them adds a second copy of logs, not of data. CloudTrail log file integrity is protected by digest files (log file validation) and Object Lock instead.',
   sseS3ForAccessLogs:
@@ -215,10 +217,10 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     packs: nagPacks,
     rule: 'S3BucketReplicationEnabled',
     resourceTypes: ['AWS::S3::Bucket'],
-    constructPath: auditArchiveBucket,
-    disposition: 'open',
-    category: 'Archive replication to the DR region still to come',
-    reason: reasons.archiveReplication,
+    constructPath: auditArchiveReplica,
+    disposition: 'accepted',
+    category: 'The DR-region replica of the audit archive is a replication target',
+    reason: reasons.archiveReplicaReplication,
     controls: ['BAK-2', 'AUD-2'],
   },
   {
@@ -321,7 +323,7 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     packs: ['cfn-guard'],
     rule: 's3_lifecycle_policy_check',
     resourceTypes: ['AWS::S3::Bucket'],
-    constructPath: auditArchiveBucket,
+    constructPath: auditArchiveBuckets,
     disposition: 'accepted',
     category: 'Archive kept by Object Lock',
     reason: reasons.archiveLifecycle,
@@ -331,7 +333,7 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     packs: ['cfn-guard'],
     rule: 's3_version_lifecycle_policy_check',
     resourceTypes: ['AWS::S3::Bucket'],
-    constructPath: auditArchiveBucket,
+    constructPath: auditArchiveBuckets,
     disposition: 'accepted',
     category: 'Archive kept by Object Lock',
     reason: reasons.archiveLifecycle,

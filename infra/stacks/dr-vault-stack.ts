@@ -6,6 +6,7 @@ import {
   addAdvancedBackupSetting,
   allowRegionSettings,
 } from '../constructs/advanced-backup-setting';
+import { AuditArchiveReplica } from '../constructs/audit-archive-replica';
 import { PrivateNetwork, regionAvailabilityZones } from '../constructs/private-network';
 import { allowCustomResourceResponses, allowTraces } from '../constructs/stage-endpoint-policies';
 import { StrongroomKey } from '../constructs/strongroom-key';
@@ -27,13 +28,16 @@ export interface DrVaultStackProps extends StackProps {
    * @default false
    */
   readonly privateNetwork?: boolean;
+  /** Days each replicated audit archive object stays locked, as in the primary archive (AUD-2). */
+  readonly auditArchiveRetentionDays: number;
 }
 
 /**
  * The disaster-recovery side of one stage in the second EU region: the vault that receives
  * copies of the stage's backups, re-encrypted there under a key that lives in that region
  * (ENC-5, BAK-2), and the region's advanced DynamoDB backup setting, which those copies need
- * and which this stack sets itself (a custom resource in this region, no cross-region call).
+ * and which this stack sets itself (a custom resource in this region, no cross-region call),
+ * and the replica of the stage's audit archive, which the primary archive replicates into (AUD-2).
  * In a stage with a private network the setting's function runs in a VPC of this region like
  * every function of the platform stack (INF-7): isolated subnets in every zone, flow logs,
  * and only the endpoints it uses, each with a policy naming only our resources.
@@ -52,6 +56,7 @@ export class DrVaultStack extends Stack {
   override get availabilityZones(): string[] {
     return regionAvailabilityZones(this.region);
   }
+  readonly auditArchiveReplica: AuditArchiveReplica;
 
   constructor(scope: Construct, id: string, props: DrVaultStackProps) {
     super(scope, id, props);
@@ -98,5 +103,9 @@ export class DrVaultStack extends Stack {
       allowTraces(this.network);
       allowRegionSettings(this.network, this.advancedDynamoDbSetting);
     }
+    this.auditArchiveReplica = new AuditArchiveReplica(this, 'AuditArchiveReplica', {
+      stage: props.stage,
+      retentionDays: props.auditArchiveRetentionDays,
+    });
   }
 }

@@ -306,7 +306,9 @@ export class PlatformStack extends Stack {
       stage,
       retentionDays: props.stageConfig.auditArchiveRetentionDays,
       encryptionKey: this.archiveKey.key,
+      replicaRegion: props.drRegion,
     });
+    if (this.archive.replicationFailures) this.incidents.notify(this.archive.replicationFailures);
     this.checkpointSigner = new CheckpointSignerJob(this, 'CheckpointSigner', {
       ...functionProps,
       dataTables: this.dataTables,

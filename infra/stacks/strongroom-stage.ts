@@ -51,11 +51,12 @@ export class StrongroomStage extends Stage {
     this.drVault = new DrVaultStack(this, 'dr', {
       stackName: `strongroom-${stage}-dr`,
       env: { account: config.account, region: config.drRegion },
-      description: `Strongroom ${stage}: disaster-recovery backup vault in the second EU region`,
+      description: `Strongroom ${stage}: disaster-recovery backup vault and audit archive replica in the second EU region`,
       terminationProtection: true,
       stage,
       projectRoot: props.projectRoot,
       privateNetwork: stageConfig.privateNetwork,
+      auditArchiveRetentionDays: stageConfig.auditArchiveRetentionDays,
     });
     // The DR region's vault and advanced backup setting exist before the plan copies into them.
     this.platform.addStackDependency(this.drVault, 'the backup plan copies into the DR vault (BAK-2)');

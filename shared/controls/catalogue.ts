@@ -300,6 +300,7 @@ export const controls: readonly Control[] = [
     resourceTypes: ['AWS::S3::Bucket', 'AWS::IAM::Policy', 'AWS::Lambda::EventSourceMapping'],
     code: [
       'infra/constructs/audit-archive-bucket.ts',
+      'infra/constructs/audit-archive-replica.ts',
       'infra/constructs/audit-stream-consumer.ts',
       'shared/audit/archive.ts',
     ],

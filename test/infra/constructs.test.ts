@@ -7,6 +7,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { ApiFirewall } from '#infra/constructs/api-firewall';
+import { AuditArchiveBucket } from '#infra/constructs/audit-archive-bucket';
+import { AuditArchiveReplica } from '#infra/constructs/audit-archive-replica';
 import { DataTables } from '#infra/constructs/data-tables';
 import { EncryptedLogGroup } from '#infra/constructs/encrypted-log-group';
 import { StrongroomKey } from '#infra/constructs/strongroom-key';
@@ -116,6 +118,24 @@ describe('prop validation names the bad value', () => {
       'a stage name with an underscore',
       () => new UserDirectory(newStack(), 'Users', { stage: 'dev_1' }),
       /got "dev_1"/,
+    ],
+    [
+      'an audit archive replicated into its own region',
+      () => {
+        const stack = newStack();
+        return new AuditArchiveBucket(stack, 'Archive', {
+          stage: 'dev',
+          retentionDays: 1,
+          encryptionKey: new kms.Key(stack, 'Key'),
+          replicaRegion: 'eu-central-1',
+        });
+      },
+      /audit archive replica region must differ from the archive's, got "eu-central-1"/,
+    ],
+    [
+      'an audit archive replica locked for no day',
+      () => new AuditArchiveReplica(newStack(), 'Replica', { stage: 'dev', retentionDays: 0 }),
+      /audit archive replica retention must be 1 to 36500 days, got 0/,
     ],
   ])('refuses %s', (_what, build, message) => {
     expect(build).toThrow(message);

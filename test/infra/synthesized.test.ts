@@ -1154,13 +1154,105 @@ describe('[AUD-2][ENC-1][ENC-2][INF-1][LOG-2] the audit archive', () => {
 
   it('lets only the stream consumer put and get objects under tenants/, with no delete, retention or listing', () => {
     const { template, id } = archiveOf('dev');
-    const onArchive = iamStatements(template).filter(({ statement }) =>
-      json(statement.Resource).includes(`"${id}"`),
+    const onArchive = iamStatements(template).filter(
+      ({ where, statement }) =>
+        json(statement.Resource).includes(`"${id}"`) && !where.startsWith('AuditArchiveReplicationRole'),
     );
     expect(onArchive.map(({ where }) => where)).toEqual([expect.stringMatching(/^AuditStreamFunctionRole/)]);
     const statement = onArchive[0]?.statement;
     expect(list(statement?.Action).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     expect(json(statement?.Resource)).toContain('"/tenants/*"');
+  });
+});
+
+describe('[AUD-2][BAK-2][ENC-5] the audit archive replica in the DR region', () => {
+  const account = cdkContext['strongroom:account'];
+  const replicaName = (stage: string) => `strongroom-${stage}-audit-replica-${account}-eu-west-1`;
+  const bucketWhere = (template: Template, matches: (bucket: { Properties: Json }) => boolean) => {
+    const found = resourcesOf(template, 'AWS::S3::Bucket').find(([, bucket]) => matches(bucket));
+    if (!found) throw new Error('no such bucket');
+    return found[1];
+  };
+
+  it('replicates every object under tenants/ to the DR region, re-encrypted under that region\u2019s key, never a delete marker', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const archive = bucketWhere(template, (bucket) => bucket.Properties.ObjectLockEnabled === true);
+      const replication = archive.Properties.ReplicationConfiguration as { Role: unknown; Rules: Json[] };
+      expect(referencedId(replication.Role)).toMatch(/^AuditArchiveReplicationRole/);
+      expect(replication.Rules).toEqual([
+        expect.objectContaining({
+          Status: 'Enabled',
+          Priority: 1,
+          Filter: { Prefix: 'tenants/' },
+          DeleteMarkerReplication: { Status: 'Disabled' },
+          SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+          Destination: expect.objectContaining({
+            Bucket: `arn:aws:s3:::${replicaName(stage)}`,
+            EncryptionConfiguration: {
+              ReplicaKmsKeyID: `arn:aws:kms:eu-west-1:${account}:alias/strongroom/${stage}/audit-archive-replica`,
+            },
+            Metrics: { Status: 'Enabled' },
+          }),
+        }),
+      ]);
+    }
+  });
+
+  it('keeps the replica locked in compliance mode for the stage retention, under a DR-region CMK, kept on stack deletion', () => {
+    for (const stage of stageNames) {
+      const template = drOf(stage);
+      const days = s.config.stages.find((each) => each.name === stage)?.auditArchiveRetentionDays;
+      const replica = bucketWhere(template, (bucket) => bucket.Properties.BucketName === replicaName(stage));
+      expect(replica.Properties.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } },
+      });
+      expect(replica.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(replica.DeletionPolicy).toBe('Retain');
+      const [rule] = (replica.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: Json[] })
+        .ServerSideEncryptionConfiguration as [Json];
+      expect(referencedId((rule.ServerSideEncryptionByDefault as Json).KMSMasterKeyID)).toBe(
+        keyIdByAlias(template, `alias/strongroom/${stage}/audit-archive-replica`),
+      );
+      expect(replica.Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicPolicy: true });
+      expect(replica.Properties.LoggingConfiguration).toBeDefined();
+    }
+  });
+
+  it('replicates with a role that reads archive versions and writes replicas, deletes nothing, and uses each key only through S3 in its region', () => {
+    const template = platformOf('prod');
+    const statements = iamStatements(template)
+      .filter(({ where }) => where.startsWith('AuditArchiveReplicationRole'))
+      .map(({ statement }) => statement);
+    const actions = statements.flatMap((statement) => list(statement.Action)).sort();
+    expect(actions).toEqual(
+      [
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        's3:GetObjectLegalHold',
+        's3:GetObjectRetention',
+        's3:GetObjectVersionAcl',
+        's3:GetObjectVersionForReplication',
+        's3:GetObjectVersionTagging',
+        's3:GetReplicationConfiguration',
+        's3:ListBucket',
+        's3:ReplicateObject',
+        's3:ReplicateTags',
+      ].sort(),
+    );
+    const writes = statements.find((statement) => list(statement.Action).includes('s3:ReplicateObject'));
+    expect(writes?.Resource).toBe(`arn:aws:s3:::${replicaName('prod')}/tenants/*`);
+    const encrypt = statements.find((statement) => list(statement.Action).includes('kms:Encrypt'));
+    expect(encrypt?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/strongroom/prod/audit-archive-replica'] },
+    });
+    const decrypt = statements.find((statement) => list(statement.Action).includes('kms:Decrypt'));
+    expect(decrypt?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' },
+    });
   });
 });
 
@@ -1253,6 +1345,7 @@ describe('[AUD-5][INC-1][ENC-2] security alarms and the incident topic', () => {
           'api-authentication-failures',
           'api-authorization-denials',
           'audit-archive-mismatch',
+          'audit-archive-replication-failures',
           'audit-checkpoints-stale',
           'audit-stream-dead-letters',
           'audit-stream-errors',
