@@ -43,6 +43,12 @@ export const reasons = {
     "S3 replicates every new object version under tenants/ of the audit archive, whose keys are known only at run time, into the same prefix of the DR-region replica; the role reads versions with their retention and legal hold and writes replicas, never deletes. The replica's key is named by alias because its ARN lives in the other region's stack: the statement allows any key of that region only with kms:ResourceAliases naming the replica key's alias and only through S3 there.",
   archivePrefix:
     'The audit stream consumer archives objects whose keys are known only at run time (tenants/<tenant>/entries|leaves|checkpoints/...); the grant is PutObject and GetObject under tenants/ of the one archive bucket, puts are conditional (If-None-Match) and Object Lock in compliance mode keeps every version.',
+  exportPrefix:
+    'The export worker writes objects whose keys are known only at run time (tenants/<tenant>/<export id>.esdk); the grant is PutObject alone under tenants/ of the one exports bucket, with puts that never overwrite (If-None-Match).',
+  tenantExportPrefix:
+    "Tenant sessions read exports under tenants/<the session tenantId tag>/: the session's own tenant tag names the prefix, so a presigned link signed by one tenant's session opens that tenant's exports and nothing else (AZ-3).",
+  exportFailureQueue:
+    "This queue is the export worker's on-failure destination: Lambda sends it the stream position of an export given up after its retries, for an operator to look into. Nothing consumes it automatically; its depth raises an alarm on the incident topic.",
   streamFailureQueue:
     "This queue is the audit stream's on-failure destination: Lambda sends it the position of a batch given up after its retries, for an operator to replay. Nothing consumes it automatically, so a second dead-letter queue behind it would never receive anything; its depth raises an alarm on the incident topic.",
   apiKeyPepperRotation:
@@ -83,6 +89,7 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
     const jobs = [
       platform.checkpointSigner.function,
       platform.auditStream.function,
+      platform.exportWorker.function,
       ...(platform.federation ? [platform.federation.trigger] : []),
     ];
     for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction, ...jobs]) {
@@ -105,6 +112,19 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
         { rule: `AwsSolutions-IAM5[Resource::${replicaKeysArn}]`, reason: reasons.archiveReplication },
       );
     }
+    const exportBucket = logicalIdOf(platform.exportBucket.bucket.node.defaultChild as CfnElement);
+    acknowledge(platform.exportWorker.function.role, {
+      rule: `AwsSolutions-IAM5[Resource::<${exportBucket}.Arn>/tenants/*]`,
+      reason: reasons.exportPrefix,
+    });
+    acknowledge(platform.tenantAccess.role, {
+      rule: `AwsSolutions-IAM5[Resource::<${exportBucket}.Arn>/tenants/<aws:PrincipalTag/tenantId>/*]`,
+      reason: reasons.tenantExportPrefix,
+    });
+    acknowledge(platform.exportWorker.deadLetters, {
+      rule: 'AwsSolutions-SQS3',
+      reason: reasons.exportFailureQueue,
+    });
     acknowledge(platform.auditStream.deadLetters, {
       rule: 'AwsSolutions-SQS3',
       reason: reasons.streamFailureQueue,

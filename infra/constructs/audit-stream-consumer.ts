@@ -20,7 +20,7 @@ export const auditStreamModule = 'functions/audit-stream/handler.ts';
  * `kms:GenerateDataKey*` and `kms:ReEncrypt*`; Lambda needs only to send, and the queue
  * key only to make and read the message's data key (through SQS, per its key policy).
  */
-class EncryptedQueueDestination implements lambda.IEventSourceDlq {
+export class EncryptedQueueDestination implements lambda.IEventSourceDlq {
   readonly #queue: sqs.IQueue;
   readonly #key: kms.IKey;
 

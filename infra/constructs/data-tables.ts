@@ -86,8 +86,13 @@ export class DataTables extends Construct {
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
         timeToLiveAttribute: definition.timeToLiveAttribute,
-        // New images feed the audit fold poller and the archiver; nothing needs old images.
-        dynamoStream: definition.stream ? dynamodb.StreamViewType.NEW_IMAGE : undefined,
+        // New images feed the audit fold poller and the archiver; keys alone start the export
+        // worker (DAT-1); nothing needs old images.
+        dynamoStream: definition.stream
+          ? definition.streamKeysOnly
+            ? dynamodb.StreamViewType.KEYS_ONLY
+            : dynamodb.StreamViewType.NEW_IMAGE
+          : undefined,
         globalSecondaryIndexes: definition.indexes.map((index) => ({
           indexName: index.name,
           partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },

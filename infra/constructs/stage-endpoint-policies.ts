@@ -3,6 +3,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { tenantTagKey } from '#shared/crypto/key-service';
+import { exportObjectPrefix } from '#shared/store/export-archives';
 import { tableIds } from '#shared/store/tables';
 import { allowRegionSettings } from './advanced-backup-setting';
 import type { AuditArchiveBucket } from './audit-archive-bucket';
@@ -10,6 +11,7 @@ import { archivePrefix } from './audit-archive-bucket';
 import type { AuditSigningKeys } from './audit-signing-keys';
 import { copyJobActions, type StrongroomBackups } from './backups';
 import { type DataTables, itemReadActions, itemWriteActions } from './data-tables';
+import type { ExportBucket } from './export-bucket';
 import { invitationActions } from './identity-grants';
 import type { PrivateNetwork } from './private-network';
 
@@ -45,6 +47,8 @@ export interface StageEndpointPoliciesProps {
   readonly dataTables: DataTables;
   /** The audit archive (S3 endpoint). */
   readonly archive: AuditArchiveBucket;
+  /** The exports bucket (S3 endpoint): the export worker puts finished exports there (DAT-1). */
+  readonly exportBucket: ExportBucket;
   /** The checkpoint signing keys (KMS endpoint). */
   readonly signingKeys: AuditSigningKeys;
   /** ARNs of the stage's Secrets Manager secrets that functions read (Secrets Manager endpoint). */
@@ -69,7 +73,7 @@ export interface StageEndpointPoliciesProps {
  *
  * - DynamoDB: item actions (and Scan, for the jobs that cross tenants) on the stage's tables
  *   and indexes, by ARN.
- * - S3: the archive's `tenants/` objects, and CloudFormation's custom-resource response bucket
+ * - S3: the archive's `tenants/` objects, the exports bucket's `tenants/` objects, and CloudFormation's custom-resource response bucket
  *   of the region (presigned URLs, signed by CloudFormation, hence any account).
  * - KMS: Sign and GetPublicKey on the audit signing keys by ARN; tenant keys are created at
  *   run time, so they are named by their stage tag (and must carry a tenant tag), and creating
@@ -114,6 +118,11 @@ export class StageEndpointPolicies extends Construct {
       sid: 'AuditArchiveObjects',
       actions: ['s3:PutObject', 's3:GetObject'],
       resources: [props.archive.bucket.arnForObjects(`${archivePrefix}*`)],
+    });
+    network.allow('s3', {
+      sid: 'ExportObjects',
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [props.exportBucket.bucket.arnForObjects(`${exportObjectPrefix}*`)],
     });
     allowCustomResourceResponses(network);
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { tenantTagKey } from '#shared/crypto/key-service';
+import { exportKeyPurpose, tenantTagKey } from '#shared/crypto/key-service';
 import { acknowledge } from '../nag-suppressions';
 import type { DataTables } from './data-tables';
 import type { RouteFunction } from './route-function';
@@ -143,6 +143,28 @@ export class TenantKeyAccess extends Construct {
       this.#acknowledgeKeys(fn.role);
       acknowledge(fn.role, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.createKey });
     }
+  }
+
+  /**
+   * The export worker (DAT-1): data keys of export messages only (GenerateDataKey under the
+   * export purpose, which each tenant key's policy also requires to name the tenant), on this
+   * stage's tenant keys. Decrypting exports is the tenant's business, not the platform's.
+   */
+  grantExportEncryption(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ExportMessagesWithTenantKeysOfThisStage',
+        actions: ['kms:GenerateDataKey'],
+        resources: [this.#primaryKeys],
+        conditions: {
+          StringEquals: {
+            'aws:ResourceTag/strongroom:stage': this.stage,
+            'kms:EncryptionContext:purpose': exportKeyPurpose,
+          },
+        },
+      }),
+    );
+    this.#acknowledgeKeys(role);
   }
 
   /** The purge: schedules deletion of this stage's tenant keys (primary and replica), nothing else. */

@@ -79,7 +79,7 @@ async function create(client: DynamoDBClient, name: string, definition: TableDef
         ? { GlobalSecondaryIndexes: definition.indexes.map(indexSpecification) }
         : {}),
       ...(definition.stream
-        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }
+        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType(definition) } }
         : {}),
     }),
   );
@@ -115,7 +115,7 @@ async function reconcile(
     await client.send(
       new UpdateTableCommand({
         TableName: name,
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+        StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType(definition) },
       }),
     );
   }
@@ -136,4 +136,8 @@ async function ensureTimeToLive(
       TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true },
     }),
   );
+}
+
+function streamViewType(definition: TableDefinition): 'KEYS_ONLY' | 'NEW_IMAGE' {
+  return definition.streamKeysOnly ? 'KEYS_ONLY' : 'NEW_IMAGE';
 }

@@ -40,6 +40,8 @@ import {
   routeGroups,
   routes,
 } from '#shared/http/routes';
+import { securityHeaders as securityHeaderValues } from '#shared/http/security-headers';
+import { LocalExportArchives, localDownloadLinks, localDownloadPath } from '#shared/store/export-archives';
 import { createLocalVerifier } from './local-verifier';
 import { closeServer, listen } from './ports';
 import { assertLoopback, localRegion, localStage, loopbackHost, projectRoot } from './settings';
@@ -306,6 +308,9 @@ class LocalGateway {
     const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     let resource: string | null = null;
     let principal: { tenantId?: string; actorId?: string } = {};
+    const downloadToken = requestPath.startsWith(localDownloadPath)
+      ? requestPath.slice(localDownloadPath.length)
+      : undefined;
 
     const finish = (result: Reply, gatewayResponse?: GatewayResponseType) => {
       const responseBytes = writeReply(response, result, requestId);
@@ -315,7 +320,8 @@ class LocalGateway {
         sourceIp,
         method,
         resource,
-        path: requestPath,
+        // A download link's token is a credential: the log names the link, never the token.
+        path: downloadToken === undefined ? requestPath : `${localDownloadPath}{token}`,
         status: result.statusCode,
         latencyMs: Math.round(performance.now() - started),
         responseBytes,
@@ -329,6 +335,10 @@ class LocalGateway {
     // Nobody to answer: the client left, or the clientError handler refused its framing.
     if (body.aborted) return;
     if (body.tooLarge) return refuse('REQUEST_TOO_LARGE');
+    if (downloadToken !== undefined && method === 'GET') {
+      resource = `${localDownloadPath}{token}`;
+      return finish(await downloadReply(downloadToken, requestId));
+    }
 
     // Like API Gateway, an unknown path and a known path with another method look the same.
     const match = mostSpecific(matchPath(requestPath));
@@ -456,6 +466,31 @@ class LocalGateway {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A one-time export link (DAT-1), the local stand-in for an S3 presigned URL: the token is
+ * spent by this request whatever happens; an unknown, spent or expired token is the same 404.
+ */
+async function downloadReply(token: string, requestId: string): Promise<Reply> {
+  const link = /^[A-Za-z0-9_-]{43}$/.test(token) ? localDownloadLinks.redeem(token, Date.now()) : undefined;
+  const content = link ? await LocalExportArchives.read(link.file).catch(() => undefined) : undefined;
+  if (!content) {
+    return replyOf(
+      problemResponse(
+        problem(404, 'not-found', 'No such download link, or it was used or expired.', { requestId }),
+      ),
+    );
+  }
+  return {
+    statusCode: 200,
+    headers: {
+      ...securityHeaderValues,
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${path.basename(link?.file ?? 'export.esdk')}"`,
+    },
+    body: content,
+  };
 }
 
 /**

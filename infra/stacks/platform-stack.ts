@@ -14,6 +14,8 @@ import { StrongroomBackups } from '../constructs/backups';
 import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
 import { CognitoJwks } from '../constructs/cognito-jwks';
 import { DataTables } from '../constructs/data-tables';
+import { ExportBucket } from '../constructs/export-bucket';
+import { ExportWorker } from '../constructs/export-worker';
 import { IdentityFederation } from '../constructs/identity-federation';
 import { IdentityGrants } from '../constructs/identity-grants';
 import { IncidentTopic } from '../constructs/incident-topic';
@@ -45,6 +47,8 @@ export const routeGroupTables: Readonly<Record<RouteGroup, readonly TableId[]>> 
   // Termination (DAT-2): the registry is written with the platform's client, the entry in the tenant's log.
   lifecycle: ['data', 'audit', 'auditHead', 'idempotency', 'tenants'],
   settings: ['data', 'audit', 'auditHead', 'idempotency'],
+  // Exports (DAT-1): the record, its entries; the export worker (ExportWorker) reads the rest.
+  exports: ['data', 'audit', 'auditHead', 'idempotency'],
 };
 
 /**
@@ -97,6 +101,11 @@ export class PlatformStack extends Stack {
   readonly incidents: IncidentTopic;
   readonly archive: AuditArchiveBucket;
   readonly checkpointSigner: CheckpointSignerJob;
+  readonly exportKey: StrongroomKey;
+  /** Finished tenant exports (DAT-1). */
+  readonly exportBucket: ExportBucket;
+  /** Builds tenant exports, started by the data table's stream (DAT-1). */
+  readonly exportWorker: ExportWorker;
   readonly auditStream: AuditStreamConsumer;
   readonly backups: StrongroomBackups;
   readonly tenantKeys: TenantKeyAccess;
@@ -143,6 +152,7 @@ export class PlatformStack extends Stack {
       purpose: 'audit-archive',
       viaServices: ['s3'],
     });
+    this.exportKey = new StrongroomKey(this, 'ExportKey', { stage, purpose: 'exports', viaServices: ['s3'] });
     this.signingKeys = new AuditSigningKeys(this, 'AuditSigningKeys', {
       stage,
       versions: props.stageConfig.auditSigningKeyVersions,
@@ -159,6 +169,8 @@ export class PlatformStack extends Stack {
       : undefined;
 
     this.dataTables = new DataTables(this, 'Tables', { stage, encryptionKey: this.tableKey.key });
+    // Finished tenant exports (DAT-1), each an Encryption SDK message under the tenant's key.
+    this.exportBucket = new ExportBucket(this, 'Exports', { stage, encryptionKey: this.exportKey.key });
     this.users = new UserDirectory(this, 'Users', { stage, sesFromEmail: props.stageConfig.sesFromEmail });
     this.apiKeyPepper = new ApiKeyPepper(this, 'ApiKeyPepper', { stage });
     // Secret ARNs by name (SECRET_ARNS); the values are read at run time, never passed (SEC-1).
@@ -202,6 +214,7 @@ export class PlatformStack extends Stack {
           ...environment,
           ...(publishesKeys ? { AUDIT_SIGNING_KEYS: this.signingKeys.environmentValue } : {}),
           ...(IdentityGrants.pepperReaderGroups.includes(group) ? { SECRET_ARNS: pepperArns } : {}),
+          ...(group === 'exports' ? { EXPORTS_BUCKET: this.exportBucket.bucket.bucketName } : {}),
         },
         name: group,
         entry: handlerModule(group),
@@ -234,7 +247,17 @@ export class PlatformStack extends Stack {
       pepper: this.apiKeyPepper,
       userPool: this.users.userPool,
     });
-    const sessionRoles = [];
+    // Tenant exports (DAT-1): the worker the data table's stream starts.
+    this.exportWorker = new ExportWorker(this, 'ExportWorker', {
+      ...functionProps,
+      queueKey: this.messagingKey.key,
+      dataTables: this.dataTables,
+      bucket: this.exportBucket,
+      signingKeys: this.signingKeys,
+      incidents: this.incidents,
+    });
+    // The worker reaches tenant data like a route function: only through tenant sessions (AZ-3).
+    const sessionRoles = [this.exportWorker.function.role];
     for (const group of routeGroups) {
       const tableIds = routeGroupTables[group];
       if (tableIds.length === 0) continue;
@@ -261,6 +284,12 @@ export class PlatformStack extends Stack {
         );
       }
     }
+    this.exportWorker.function.function.addEnvironment(
+      'TENANT_ACCESS_ROLE_ARN',
+      this.tenantAccess.role.roleArn,
+    );
+    // A presigned download link is signed with the tenant's session: it opens that tenant's exports only.
+    this.exportBucket.grantTenantRead(this.tenantAccess.role);
     // Tenant keys (ENC-3, ENC-4): every group that writes sealed tables unwraps data keys; onboarding creates keys.
     this.tenantKeys = new TenantKeyAccess(this, 'TenantKeys', {
       stage,
@@ -270,9 +299,11 @@ export class PlatformStack extends Stack {
         .filter((group) =>
           routeGroupTables[group].some((table) => table === 'data' || table === 'idempotency'),
         )
-        .map((group) => routeFunctions[group]),
+        .map((group) => routeFunctions[group])
+        .concat(this.exportWorker.function),
       onboarding: [routeFunctions.tenants],
     });
+    this.tenantKeys.grantExportEncryption(this.exportWorker.function.role);
 
     this.api = new StrongroomApi(this, 'Api', {
       stage,
@@ -338,6 +369,7 @@ export class PlatformStack extends Stack {
         network: this.network,
         dataTables: this.dataTables,
         archive: this.archive,
+        exportBucket: this.exportBucket,
         signingKeys: this.signingKeys,
         secretArns: [this.apiKeyPepper.secretArn],
         tenantAccessRole: this.tenantAccess.role,
@@ -351,6 +383,7 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.users.client.userPoolClientId });
     new CfnOutput(this, 'TenantAccessRoleArn', { value: this.tenantAccess.role.roleArn });
     new CfnOutput(this, 'AuditArchiveBucketName', { value: this.archive.bucket.bucketName });
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exportBucket.bucket.bucketName });
     new CfnOutput(this, 'IncidentTopicArn', { value: this.incidents.topic.topicArn });
   }
 }

@@ -14,6 +14,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type KeyringNode,
+  KmsKeyringNode,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+} from '@aws-crypto/client-node';
+import {
   CreateKeyCommand,
   DecryptCommand,
   GenerateDataKeyCommand,
@@ -79,9 +85,20 @@ export interface KeyService {
   generateDataKey(tenantId: string, ref: TenantKeyRef, version: number): Promise<GeneratedDataKey>;
   /** Unwraps a data key the tenant key wrapped for `version`. */
   unwrapDataKey(tenantId: string, ref: TenantKeyRef, version: number, wrapped: Uint8Array): Promise<Buffer>;
+  /**
+   * The Encryption SDK keyring of the tenant's exports (DAT-1): in AWS a KMS keyring on the
+   * tenant key, locally a raw AES keyring with the tenant key file's material.
+   */
+  exportKeyring(tenantId: string, ref: TenantKeyRef): Promise<KeyringNode>;
   /** The audit checkpoint signer of this runtime (signing.ts). */
   checkpointSigner(): CheckpointSigner;
 }
+
+/** The encryption-context purpose of export data keys; the tenant key's policy allows it besides data keys. */
+export const exportKeyPurpose = 'strongroom-tenant-export';
+
+/** The raw AES keyring's namespace of local export keys. */
+export const localExportKeyNamespace = 'strongroom-local-tenant-key';
 
 /** The encryption context of every data-key operation: what KMS logs and what key policies can test. */
 export function dataKeyContext(tenantId: string, version: number): Record<string, string> {
@@ -177,6 +194,15 @@ export class LocalKeyService implements KeyService {
     }
   }
 
+  async exportKeyring(tenantId: string): Promise<KeyringNode> {
+    return new RawAesKeyringNode({
+      keyNamespace: localExportKeyNamespace,
+      keyName: tenantId,
+      unencryptedMasterKey: new Uint8Array(await this.#tenantKey(tenantId)),
+      wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+    });
+  }
+
   checkpointSigner(): CheckpointSigner {
     return this.#signer();
   }
@@ -270,7 +296,7 @@ export function tenantKeyPolicy(settings: TenantKeySettings, tenantId: string, s
           StringEquals: {
             'kms:CallerAccount': settings.account,
             'kms:EncryptionContext:tenantId': tenantId,
-            'kms:EncryptionContext:purpose': 'tenant-data-key',
+            'kms:EncryptionContext:purpose': ['tenant-data-key', exportKeyPurpose],
             'aws:ResourceTag/strongroom:stage': stage,
           },
         },
@@ -413,6 +439,12 @@ export class KmsKeyService implements KeyService {
       });
     if (!result.Plaintext) throw new Error('KMS returned no plaintext');
     return Buffer.from(result.Plaintext);
+  }
+
+  async exportKeyring(tenantId: string, ref: TenantKeyRef): Promise<KeyringNode> {
+    checkTenant(tenantId);
+    // GenerateDataKey on the tenant key under the message's context (tenantId, exportId, purpose).
+    return new KmsKeyringNode({ generatorKeyId: ref.keyId });
   }
 
   checkpointSigner(): CheckpointSigner {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'inv' | 'aud' | 'cp' | 'pay' | 'key' | 'sgr';
+export type IdPrefix = 'inv' | 'aud' | 'cp' | 'pay' | 'key' | 'sgr' | 'exp';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = '';

@@ -21,6 +21,7 @@ export type RouteGroup =
   | 'api-keys'
   | 'support'
   | 'tenants'
+  | 'exports'
   | 'lifecycle';
 
 export interface RouteDefinition {

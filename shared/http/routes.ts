@@ -7,6 +7,7 @@ import type { RouteDefinition, RouteGroup } from './route-definition';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { counterpartyRoutes } from './routes/counterparties';
+import { exportRoutes } from './routes/exports';
 import { invoiceRoutes } from './routes/invoices';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { memberRoutes } from './routes/members';
@@ -27,6 +28,7 @@ export const routes: readonly RouteDefinition[] = [
   ...apiKeyRoutes,
   ...supportRoutes,
   ...tenantRoutes,
+  ...exportRoutes,
   // Last: a termination ends the writes of every route before it (the matrix relies on it).
   ...lifecycleRoutes,
 ];

@@ -17,7 +17,7 @@ import { attachItemSealing, ItemSealer } from './item-sealing';
 import { type TableId, tableName } from './tables';
 import { assertTenantScoped, tableDefinitionsByName } from './tenant-guard';
 import { TenantKeyring, type TenantKeyringOptions } from './tenant-keyring';
-import { TenantSessions } from './tenant-sessions';
+import { type SessionCredentials, TenantSessions } from './tenant-sessions';
 import { TenantRegistry } from './tenants';
 
 const translateConfig = {
@@ -153,6 +153,14 @@ export class DataClients {
     attachItemSealing(client, this.#sealer);
     this.#tenantClients.set(tenantId, client);
     return client;
+  }
+
+  /**
+   * The credentials of the tenant's session (AWS, AZ-3) for clients other than DynamoDB, such
+   * as the presigner of export links; undefined where there are no tenant sessions (locally).
+   */
+  tenantCredentials(tenantId: string): (() => Promise<SessionCredentials>) | undefined {
+    return this.#sessions?.provider(tenantId);
   }
 
   /** The client of cross-tenant jobs (identity lookup, onboarding, folding, purge). */

@@ -28,6 +28,11 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
   /** Whether the table has a stream (new images) for pollers and archivers. */
   readonly stream: boolean;
+  /**
+   * The stream carries keys only, no item images: enough to start a job, nothing of the
+   * items themselves. @default false (new images)
+   */
+  readonly streamKeysOnly?: boolean;
   /** Whether application roles may only put, get and query (AUD-2). */
   readonly appendOnly: boolean;
   /**
@@ -62,7 +67,9 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
       { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', scope: 'tenant' },
       { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', scope: 'tenant' },
     ],
-    stream: false,
+    // Keys only: an export record's insert starts the export worker (DAT-1); no item leaves in it.
+    stream: true,
+    streamKeysOnly: true,
     appendOnly: false,
     // `version` for If-Match conditions, `status` for the status filter, `sequence` for the
     // gap-free invoice number counter; everything else of an item is sealed.

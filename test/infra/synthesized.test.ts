@@ -66,10 +66,11 @@ function referencedId(value: unknown): string | undefined {
   return object?.['Fn::GetAtt']?.[0] ?? object?.Ref;
 }
 
-/** Functions that serve no route: the audit ledger's and the backups' jobs, and the deploy-time JWKS fetcher. */
+/** Functions that serve no route: the audit ledger's, the exports' and the backups' jobs, and the deploy-time JWKS fetcher. */
 const jobFunctions = [
   'checkpoint-signer',
   'audit-stream',
+  'export-worker',
   'backup-settings',
   'restore-validation',
   'backup-freshness',
@@ -155,6 +156,7 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
           `alias/strongroom/${stage}/tables`,
           `alias/strongroom/${stage}/messaging`,
           `alias/strongroom/${stage}/audit-archive`,
+          `alias/strongroom/${stage}/exports`,
           `alias/strongroom/${stage}/audit-signing`,
           `alias/strongroom/${stage}/audit-signing/1`,
           `alias/strongroom/${stage}/api-key-pepper`,
@@ -304,7 +306,7 @@ describe('[ENC-2][BAK-1] tables', () => {
         definition.timeToLiveAttribute,
       );
       expect((props.StreamSpecification as Json | undefined)?.StreamViewType).toBe(
-        definition.stream ? 'NEW_IMAGE' : undefined,
+        definition.stream ? (definition.streamKeysOnly ? 'KEYS_ONLY' : 'NEW_IMAGE') : undefined,
       );
     }
   });
@@ -495,10 +497,10 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     const allow = trust.find((statement) => statement.Effect === 'Allow');
     expect(list(allow?.Action).sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
     expect(allow?.Condition?.['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['tenantId'] });
-    // Only the roles of route groups that touch tenant tables may assume it.
+    // Only the roles of route groups that touch tenant tables, and the export worker, may assume it.
     const sessionGroups = routeGroups.filter((group) => routeGroupTables[group].length > 0);
     expect((allow?.Condition?.ArnEquals as Json | undefined)?.['aws:PrincipalArn']).toHaveLength(
-      sessionGroups.length,
+      sessionGroups.length + 1,
     );
     expect(
       trust.some((statement) => statement.Effect === 'Deny' && json(statement.Condition).includes('*#*')),
@@ -973,7 +975,7 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
     }
   });
 
-  it('lets only the signer sign and only the signer and the audit routes read the public key; admins do neither', () => {
+  it('lets only the signer and the export worker sign and only they and the audit routes read the public key; admins do neither', () => {
     const template = platformOf('dev');
     const keyId = keyIdByAlias(template, 'alias/strongroom/dev/audit-signing');
     const statements = (
@@ -984,6 +986,8 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
     const roleOf = (prefix: string) =>
       resourcesOf(template, 'AWS::IAM::Role').find(([id]) => id.startsWith(prefix))?.[0];
     const signerRole = roleOf('CheckpointSignerFunctionRole');
+    // Exports sign too (DESIGN.md): each tenant export's audit bundle ends at a checkpoint signed for it.
+    const exportWorkerRole = roleOf('ExportWorkerFunctionRole');
     const auditRouteRole = roleOf('RouteauditRole');
     const principalsOf = (action: string) => {
       const found = statements.filter((statement) => list(statement.Action).includes(action));
@@ -991,28 +995,33 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
       const condition = found[0]?.Condition?.ArnEquals as Json;
       return list(condition['aws:PrincipalArn']).map(referencedId).sort();
     };
-    expect(principalsOf('kms:Sign')).toEqual([signerRole]);
-    expect(principalsOf('kms:GetPublicKey')).toEqual([signerRole, auditRouteRole].sort());
+    expect(principalsOf('kms:Sign')).toEqual([signerRole, exportWorkerRole].sort());
+    expect(principalsOf('kms:GetPublicKey')).toEqual([signerRole, exportWorkerRole, auditRouteRole].sort());
     const admin = statements.find((statement) => !statement.Condition);
     expect(list(admin?.Action)).not.toContain('kms:Sign');
     expect(list(admin?.Action)).not.toContain('kms:GetPublicKey');
 
-    // The IAM side: Sign appears once in the whole stage, on the signer's role, on that key only.
+    // The IAM side: Sign appears on the signer's and the export worker's roles only, on that key only.
     const signing = iamStatements(template).filter(({ statement }) =>
       list(statement.Action).includes('kms:Sign'),
     );
-    expect(signing.map(({ where }) => where)).toEqual([
-      expect.stringMatching(/^CheckpointSignerFunctionRole/),
+    expect(signing.map(({ where }) => where.replace(/DefaultPolicy.*$/, '')).sort()).toEqual([
+      'CheckpointSignerFunctionRole',
+      'ExportWorkerFunctionRole',
     ]);
-    expect(list(signing[0]?.statement.Resource).map(referencedId)).toEqual([keyId]);
+    for (const { statement } of signing) expect(list(statement.Resource).map(referencedId)).toEqual([keyId]);
     const publicKeyReaders = iamStatements(template)
       .filter(({ statement }) => list(statement.Action).includes('kms:GetPublicKey'))
       .map(({ where }) => where.replace(/DefaultPolicy.*$/, ''))
       .sort();
-    expect(publicKeyReaders).toEqual(['CheckpointSignerFunctionRole', 'RouteauditRole']);
+    expect(publicKeyReaders).toEqual([
+      'CheckpointSignerFunctionRole',
+      'ExportWorkerFunctionRole',
+      'RouteauditRole',
+    ]);
   });
 
-  it('passes AUDIT_SIGNING_KEYS (current first, with signed-note key names) to the audit routes and the signer only', () => {
+  it('passes AUDIT_SIGNING_KEYS (current first, with signed-note key names) to the audit routes, the signer and the export worker only', () => {
     for (const stage of stageNames) {
       const template = platformOf(stage);
       const keyId = keyIdByAlias(template, `alias/strongroom/${stage}/audit-signing`);
@@ -1025,7 +1034,11 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
           expect(value).toContain(`"Fn::GetAtt":["${keyId}","Arn"]`);
           return fn.Properties.FunctionName;
         });
-      expect(withKeys.sort()).toEqual([`strongroom-${stage}-audit`, `strongroom-${stage}-checkpoint-signer`]);
+      expect(withKeys.sort()).toEqual([
+        `strongroom-${stage}-audit`,
+        `strongroom-${stage}-checkpoint-signer`,
+        `strongroom-${stage}-export-worker`,
+      ]);
     }
   });
 });
@@ -1256,6 +1269,189 @@ describe('[AUD-2][BAK-2][ENC-5] the audit archive replica in the DR region', () 
   });
 });
 
+describe('[DAT-1][ENC-2][INF-1][AZ-3] tenant exports', () => {
+  const bucketOf = (stage: string) => {
+    const template = platformOf(stage);
+    const found = resourcesOf(template, 'AWS::S3::Bucket').find(
+      ([, bucket]) =>
+        json(bucket.Properties.BucketName).includes(`strongroom-${stage}-exports-`) &&
+        !json(bucket.Properties.BucketName).includes('-exports-logs-'),
+    );
+    if (!found) throw new Error(`no exports bucket in ${stage}`);
+    return { template, id: found[0], bucket: found[1] };
+  };
+  const roleId = (template: Template, prefix: string) =>
+    resourcesOf(template, 'AWS::IAM::Role').find(([id]) => id.startsWith(prefix))?.[0];
+  const must = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`no ${what}`);
+    return value;
+  };
+
+  it('keeps exports under their own CMK, versioned, retained, expired after 7 days, TLS only, private and logged', () => {
+    for (const stage of stageNames) {
+      const { template, id, bucket } = bucketOf(stage);
+      const exportKey = keyIdByAlias(template, `alias/strongroom/${stage}/exports`);
+      const [rule] = (bucket.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: Json[] })
+        .ServerSideEncryptionConfiguration as [Json];
+      expect(rule.BucketKeyEnabled).toBe(true);
+      expect((rule.ServerSideEncryptionByDefault as Json).SSEAlgorithm).toBe('aws:kms');
+      expect(referencedId((rule.ServerSideEncryptionByDefault as Json).KMSMasterKeyID)).toBe(exportKey);
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.UpdateReplacePolicy).toBe('Retain');
+      const rules = (bucket.Properties.LifecycleConfiguration as { Rules: Json[] }).Rules;
+      expect(rules).toContainEqual(
+        expect.objectContaining({ Id: 'ExportsExpire', ExpirationInDays: 7, Status: 'Enabled' }),
+      );
+      const logBucket = referencedId((bucket.Properties.LoggingConfiguration as Json).DestinationBucketName);
+      expect(logBucket).toBeDefined();
+      expect(logBucket).not.toBe(id);
+      const policy = resourcesOf(template, 'AWS::S3::BucketPolicy').find(
+        ([, each]) => referencedId(each.Properties.Bucket) === id,
+      )?.[1];
+      const statements =
+        (policy?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+      expect(
+        statements.some(
+          (statement) =>
+            statement.Effect === 'Deny' &&
+            json(statement.Condition) === json({ Bool: { 'aws:SecureTransport': 'false' } }),
+        ),
+      ).toBe(true);
+      expect(
+        statements.some(
+          (statement) =>
+            statement.Effect === 'Deny' && json(statement.Condition).includes('"s3:TlsVersion":1.2'),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it('lets the worker only put under tenants/ and a tenant session only get its own tenant prefix', () => {
+    const { template, id } = bucketOf('dev');
+    const onBucket = iamStatements(template).filter(({ statement }) =>
+      json(statement.Resource).includes(`"${id}"`),
+    );
+    const byRole = new Map(
+      onBucket.map(({ where, statement }) => [where.replace(/DefaultPolicy.*$/, ''), statement]),
+    );
+    expect([...byRole.keys()].sort()).toEqual(['ExportWorkerFunctionRole', 'TenantAccessRole']);
+    const worker = byRole.get('ExportWorkerFunctionRole');
+    expect(list(worker?.Action)).toEqual(['s3:PutObject']);
+    expect(json(worker?.Resource)).toContain('"/tenants/*"');
+    const tenant = byRole.get('TenantAccessRole');
+    expect(list(tenant?.Action)).toEqual(['s3:GetObject']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM per session
+    expect(json(tenant?.Resource)).toContain('/tenants/${aws:PrincipalTag/tenantId}/*');
+  });
+
+  it('starts the worker from the data table stream (keys only), filtered to inserts of export records', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const dataTable = must(
+        resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+          ([, table]) => table.Properties.TableName === tableName(stage, 'data'),
+        ),
+        'data table',
+      );
+      expect((dataTable[1].Properties.StreamSpecification as Json).StreamViewType).toBe('KEYS_ONLY');
+      const worker = must(
+        resourcesOf(template, 'AWS::Lambda::Function').find(
+          ([, fn]) => fn.Properties.FunctionName === `strongroom-${stage}-export-worker`,
+        ),
+        'export worker',
+      );
+      const [, mapping] = resourcesOf(template, 'AWS::Lambda::EventSourceMapping').find(
+        ([, each]) => referencedId(each.Properties.EventSourceArn) === dataTable[0],
+      ) ?? ['', { Properties: {} }];
+      expect(mapping.Properties).toMatchObject({
+        FunctionName: { Ref: worker[0] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: 2,
+      });
+      const filters = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+      expect(filters.map((filter) => JSON.parse(filter.Pattern))).toEqual([
+        { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'exp_' }] } } } },
+      ]);
+      const destination = (mapping.Properties.DestinationConfig as { OnFailure: { Destination: unknown } })
+        .OnFailure.Destination;
+      const [, queue] = resourcesOf(template, 'AWS::SQS::Queue').find(
+        ([queueId]) => queueId === referencedId(destination),
+      ) ?? ['', { Properties: {} }];
+      expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+      const variables = (worker[1].Properties.Environment as { Variables: Json }).Variables;
+      expect(referencedId(variables.EXPORTS_BUCKET)).toBe(bucketOf(stage).id);
+      expect(referencedId(variables.TENANT_ACCESS_ROLE_ARN)).toBe(roleId(template, 'TenantAccessRole'));
+      expect((worker[1].Properties as Json).Timeout).toBe(900);
+    }
+  });
+
+  it('lets the worker use tenant keys only to make export data keys (and unwrap data keys), on this stage', () => {
+    const template = platformOf('dev');
+    const kmsOnTenantKeys = iamStatements(template).filter(
+      ({ where, statement }) =>
+        where.startsWith('ExportWorkerFunctionRole') && json(statement.Resource).includes(':key/*'),
+    );
+    expect(
+      kmsOnTenantKeys
+        .map(({ statement }) => [list(statement.Action).join(','), json(statement.Condition)])
+        .sort(),
+    ).toEqual(
+      [
+        [
+          'kms:GenerateDataKey',
+          json({
+            StringEquals: {
+              'aws:ResourceTag/strongroom:stage': 'dev',
+              'kms:EncryptionContext:purpose': 'strongroom-tenant-export',
+            },
+          }),
+        ],
+        [
+          'kms:Decrypt',
+          json({
+            StringEquals: {
+              'aws:ResourceTag/strongroom:stage': 'dev',
+              'kms:EncryptionContext:purpose': 'tenant-data-key',
+            },
+          }),
+        ],
+      ].sort(),
+    );
+  });
+
+  it('gives the exports route its bucket name, and lets the export objects through the S3 endpoint of prod', () => {
+    const { template, id } = bucketOf('prod');
+    const route = must(
+      resourcesOf(template, 'AWS::Lambda::Function').find(
+        ([, fn]) => fn.Properties.FunctionName === 'strongroom-prod-exports',
+      ),
+      'exports route function',
+    );
+    const variables = (route[1].Properties.Environment as { Variables: Json }).Variables;
+    expect(referencedId(variables.EXPORTS_BUCKET)).toBe(id);
+    const s3Endpoint = must(
+      resourcesOf(template, 'AWS::EC2::VPCEndpoint').find(([, endpoint]) =>
+        json(endpoint.Properties.ServiceName).includes('.s3'),
+      ),
+      'S3 endpoint',
+    );
+    const statements = (
+      s3Endpoint[1].Properties.PolicyDocument as { Statement: (Statement & { Sid: string })[] }
+    ).Statement;
+    const exports = statements.find((statement) => statement.Sid === 'ExportObjects');
+    expect(list(exports?.Action).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(json(exports?.Resource)).toContain(`"${id}"`);
+    expect(json(exports?.Resource)).toContain('"/tenants/*"');
+  });
+});
+
 describe('[AUD-2] the audit stream consumer', () => {
   it('reads the audit table stream with bisection, retries, partial batch responses and an encrypted failure queue', () => {
     for (const stage of stageNames) {
@@ -1266,7 +1462,9 @@ describe('[AUD-2] the audit stream consumer', () => {
       const consumer = resourcesOf(template, 'AWS::Lambda::Function').find(
         ([, fn]) => fn.Properties.FunctionName === `strongroom-${stage}-audit-stream`,
       )?.[0];
-      const [, mapping] = onlyResourceOf(template, 'AWS::Lambda::EventSourceMapping');
+      const [, mapping] = resourcesOf(template, 'AWS::Lambda::EventSourceMapping').find(
+        ([, each]) => referencedId(each.Properties.EventSourceArn) === auditTable,
+      ) ?? ['', { Properties: {} }];
       expect(mapping.Properties).toMatchObject({
         EventSourceArn: { 'Fn::GetAtt': [auditTable, 'StreamArn'] },
         FunctionName: { Ref: consumer },
@@ -1276,13 +1474,15 @@ describe('[AUD-2] the audit stream consumer', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         ParallelizationFactor: 1,
       });
-      const [queueId, queue] = onlyResourceOf(template, 'AWS::SQS::Queue');
-      expect(
-        referencedId(
-          (mapping.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
-            .Destination,
-        ),
-      ).toBe(queueId);
+      const queueId = referencedId(
+        (mapping.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
+          .Destination,
+      );
+      const [, queue] = resourcesOf(template, 'AWS::SQS::Queue').find(([id]) => id === queueId) ?? [
+        '',
+        { Properties: {} },
+      ];
+      expect(json(queue.Properties.QueueName)).toContain('audit-stream-dead-letters');
       expect(referencedId(queue.Properties.KmsMasterKeyId)).toBe(
         keyIdByAlias(template, `alias/strongroom/${stage}/messaging`),
       );
@@ -1353,6 +1553,8 @@ describe('[AUD-5][INC-1][ENC-2] security alarms and the incident topic', () => {
           'audit-table-mutations',
           'backups-stale-dr',
           'backups-stale-primary',
+          'export-worker-dead-letters',
+          'export-worker-errors',
           'restore-test-failed',
         ].map((name) => `strongroom-${stage}-${name}`),
       );

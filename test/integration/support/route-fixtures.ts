@@ -157,6 +157,14 @@ export class FixtureWorld {
     return fresh ? make() : this.#once('support-grant', make);
   }
 
+  /** An export of the tenant, started by its owner (DAT-1); reading it changes nothing. */
+  export(): Promise<{ id: string }> {
+    return this.#once(
+      'export',
+      async () => (await this.#json<{ id: string }>(this.#owner, 'POST', '/exports', {})).body,
+    );
+  }
+
   /** The current settings and their ETag, read by the owner. */
   async settings(): Promise<{ body: Record<string, unknown>; etag: string }> {
     const { body, etag } = await this.#json<Record<string, unknown>>(this.#owner, 'GET', '/settings');
@@ -252,6 +260,8 @@ export const routeFixtures: Readonly<Record<string, Fixture>> = {
     body: { tenantId: uniqueTenantId('matrix'), ownerEmail: uniqueEmail('matrix-owner') },
   }),
   // The last route of the table: the owner's call terminates the victim tenant for good.
+  startExport: async () => ({ path: '/exports', body: {} }),
+  getExport: async (world) => ({ path: `/exports/${(await world.export()).id}` }),
   terminateTenant: async (world) => ({ path: '/termination', body: { confirmTenantId: world.tenantId } }),
 };
 
