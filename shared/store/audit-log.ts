@@ -313,11 +313,15 @@ export class AuditLog {
         const seq = await this.sequenceOf(client, tenantId, entryId);
         if (seq !== undefined) return seq;
       }
-      if (await this.#acquireLease(client, tenantId, owner)) {
+      const leaseUntil = await this.#acquireLease(client, tenantId, owner);
+      if (leaseUntil !== undefined) {
+        let released = false;
         try {
-          return await this.#foldPending(client, tenantId, entryId);
+          const folded = await this.#foldPending(client, tenantId, entryId, leaseUntil);
+          released = folded.leaseReleased;
+          return folded.seq;
         } finally {
-          await this.#releaseLease(client, tenantId, owner);
+          if (!released) await this.#releaseLease(client, tenantId, owner);
         }
       }
       // Someone else is folding, and will fold our entry with the rest: a sweep leaves
@@ -333,7 +337,12 @@ export class AuditLog {
    * wait for one fold instead of racing each other with transactions bound to fail.
    * The lease only reduces contention; correctness rests on the fold's own conditions.
    */
-  async #foldPending(client: DynamoDBDocumentClient, tenantId: string, entryId: string | undefined) {
+  async #foldPending(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    entryId: string | undefined,
+    leaseUntil: number,
+  ): Promise<{ seq: number | undefined; leaseReleased: boolean }> {
     let mine: number | undefined;
     for (let round = 0; round < maxFoldRounds; round++) {
       // Read concurrently: in whichever order the two reads land, a stale view fails the
@@ -343,7 +352,12 @@ export class AuditLog {
         this.#pending(client, tenantId),
       ]);
       if (pending.length === 0) break;
-      const { items, batch } = this.#foldItems(tenantId, head, pending);
+      // A fold that takes every entry pending when it read lets go of the lease in the head
+      // update itself, saving the release and a last read that would most likely find
+      // nothing: whatever became pending since, its writer folds (or the stream does). Not
+      // near the lease's end: by then another folder may hold a lease of its own.
+      const releasing = Date.now() < leaseUntil - foldLeaseMilliseconds / 2;
+      const { items, batch } = this.#foldItems(tenantId, head, pending, releasing);
       try {
         await client.send(new TransactWriteCommand({ TransactItems: items }));
       } catch (error) {
@@ -354,12 +368,18 @@ export class AuditLog {
       }
       const index = batch.findIndex((each) => each.entryId === entryId);
       if (index >= 0) mine = head.size + index;
+      if (releasing && batch.length === pending.length) return { seq: mine, leaseReleased: true };
     }
-    if (entryId === undefined) return undefined;
-    return mine ?? this.sequenceOf(client, tenantId, entryId);
+    if (entryId === undefined) return { seq: undefined, leaseReleased: false };
+    return { seq: mine ?? (await this.sequenceOf(client, tenantId, entryId)), leaseReleased: false };
   }
 
-  async #acquireLease(client: DynamoDBDocumentClient, tenantId: string, owner: string): Promise<boolean> {
+  /** Takes the fold lease; returns when it runs out, or undefined when someone else holds it. */
+  async #acquireLease(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    owner: string,
+  ): Promise<number | undefined> {
     const now = Date.now();
     try {
       await client.send(
@@ -371,9 +391,9 @@ export class AuditLog {
           ExpressionAttributeValues: { ':owner': owner, ':until': now + foldLeaseMilliseconds, ':now': now },
         }),
       );
-      return true;
+      return now + foldLeaseMilliseconds;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
@@ -414,8 +434,17 @@ export class AuditLog {
       .sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
   }
 
-  /** The transaction of one fold: as many pending entries, in order, as fit in one transaction. */
-  #foldItems(tenantId: string, head: AuditHead, pending: readonly { entryId: string; leafHash: string }[]) {
+  /**
+   * The transaction of one fold: as many pending entries, in order, as fit in one
+   * transaction; with `releaseLease`, and when they all fit, the head update also lets go
+   * of the fold lease.
+   */
+  #foldItems(
+    tenantId: string,
+    head: AuditHead,
+    pending: readonly { entryId: string; leafHash: string }[],
+    releaseLease: boolean,
+  ) {
     const prefix = tenantPrefix(tenantId);
     const range = new CompactRange(head.size, head.frontier);
     const entryItems: TransactItem[] = [];
@@ -459,15 +488,18 @@ export class AuditLog {
         },
       );
     }
+    const release = releaseLease && batch.length === pending.length;
     const headUpdate: TransactItem = {
       Update: {
         TableName: this.#headTable,
         Key: headKey(tenantId),
-        UpdateExpression:
-          'SET #size = :size, #version = :next, frontier = :frontier, #root = :root, updatedAt = :now',
+        UpdateExpression: `SET #size = :size, #version = :next, frontier = :frontier, #root = :root, updatedAt = :now${
+          release ? ', foldLeaseUntil = :released' : ''
+        }`,
         ConditionExpression: head.version === 0 ? 'attribute_not_exists(#version)' : '#version = :version',
         ExpressionAttributeNames: { '#size': 'size', '#version': 'version', '#root': 'root' },
         ExpressionAttributeValues: {
+          ...(release ? { ':released': 0 } : {}),
           ':size': range.size,
           ':next': head.version + 1,
           ':frontier': range.frontier.map((hash) => hash.toString('base64')),
