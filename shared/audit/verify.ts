@@ -500,7 +500,7 @@ async function verifyEntries(
 ): Promise<BundleVerification> {
   const { header } = plan;
   const total = header.size;
-  const workerCount = Math.max(0, Math.floor(options.workers ?? defaultWorkers(total)));
+  const workerCount = Math.max(0, Math.floor(options.workers ?? defaultVerifierWorkers(total)));
   const batchLines = Math.max(1, Math.floor(options.batchLines ?? defaultBatchLines));
   const pool = workerCount > 0 ? new WorkerPool(workerCount) : undefined;
   // Batches read ahead of the oldest unfinished one: the workers' queues, and room for the
@@ -613,7 +613,7 @@ async function verifyEntries(
  * idle core, at most eight. Where the load is unknown (Windows reports 0) all but one core
  * count as idle.
  */
-function defaultWorkers(total: number): number {
+export function defaultVerifierWorkers(total: number): number {
   if (total < parallelThreshold) return 0;
   const idle = availableParallelism() - Math.max(1, loadavg()[0] ?? 0);
   return Math.min(Math.max(0, Math.round(idle)), 8);
