@@ -432,18 +432,35 @@ async function countItems(
   return count;
 }
 
+/** The in-process runs not yet finished (the local runtime's worker). */
+const inProcessRuns = new Set<Promise<void>>();
+
 /** Runs exports in this process, after the answer (the local runtime's worker). */
 export function inProcessDispatcher(
   context: () => ExportContext,
   signer: () => CheckpointSigner,
 ): ExportDispatcher {
   return (job) => {
-    setImmediate(() => {
-      runExport(context(), signer(), job).catch((error: unknown) => {
-        logger.error('local export worker failed', { exportId: job.exportId, error });
-      });
-    });
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => runExport(context(), signer(), job))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          logger.error('local export worker failed', { exportId: job.exportId, error });
+        },
+      )
+      .finally(() => inProcessRuns.delete(run));
+    inProcessRuns.add(run);
   };
+}
+
+/**
+ * Resolves once every export this process started has finished, including any started
+ * meanwhile: what a test that counts the store's items waits for, so that a worker's own
+ * audit entry (export.complete or export.fail) is never taken for a stray write.
+ */
+export async function inProcessExportsSettled(): Promise<void> {
+  while (inProcessRuns.size > 0) await Promise.allSettled([...inProcessRuns]);
 }
 
 /** The export job a stream record's keys name, if they name one (`<tenantId>#export`, `exp_...`). */

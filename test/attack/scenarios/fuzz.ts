@@ -254,8 +254,11 @@ export async function fuzzScenario(env: AttackEnv, size: AttackSize): Promise<Sc
                   `${index}:${route.id}:${built.request.method}:${responses.map((each) => each.status).join('+')}`,
                 );
                 if (first && first.status >= 200 && first.status < 300 && isWrite(built.request.method)) {
-                  accepted++;
-                  if (built.foreignIdempotencyKey) maybeReplays++;
+                  // An accepted export is two entries: its start, and its worker's end (DAT-1),
+                  // which the census waits for.
+                  const entries = route.id === 'startExport' ? 2 : 1;
+                  accepted += entries;
+                  if (built.foreignIdempotencyKey) maybeReplays += entries;
                   if (route.id === 'createTenant') {
                     try {
                       onboarded.add(

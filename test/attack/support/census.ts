@@ -6,12 +6,13 @@
  * entry, no entry without its change).
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { inProcessExportsSettled } from '#shared/services/exports';
 import type { DataClients } from '#shared/store/dynamo';
 import { type TableId, tableIds, tableName } from '#shared/store/tables';
 
 /** Every partition a tenant's items live in, by table (the `<tenantId>#<suffix>` keys of shared/store). */
 export const tenantPartitions: Readonly<Record<TableId, readonly string[]>> = {
-  data: ['invoice', 'invoice-sequence', 'counterparty', 'payment', 'settings'],
+  data: ['invoice', 'invoice-sequence', 'counterparty', 'payment', 'settings', 'export'],
   members: ['member', 'apikey', 'apikey-failures', 'supportgrant'],
   audit: ['entry', 'entryseq', 'node', 'checkpoint'],
   auditHead: ['head', 'pending'],
@@ -48,6 +49,9 @@ async function countPartition(
 
 /** Items per `<table>/<partition>` of one tenant, plus the head's size and version. */
 export async function tenantCensus(clients: DataClients, stage: string, tenantId: string): Promise<Census> {
+  // A quiet store: exports the gateway started in this process have finished (their worker
+  // writes its own entry after the 202, DAT-1).
+  await inProcessExportsSettled();
   const counts: Record<string, number> = {};
   await Promise.all(
     tableIds.flatMap((table) =>
@@ -73,6 +77,7 @@ export function censusDiff(before: Census, after: Census): string[] {
  * exactly as they were, whatever partition a stray write might have used.
  */
 export async function storeCensus(clients: DataClients, stage: string): Promise<Map<string, string>> {
+  await inProcessExportsSettled();
   const perTenant = new Map<string, Record<string, number>>();
   for (const table of tableIds) {
     let start: Record<string, unknown> | undefined;
