@@ -103,3 +103,50 @@ describe('[VUL-2] the SBOM', () => {
     expect(scripts.synth).toMatch(/^cdk synth .*&& npm run sbom$/);
   });
 });
+
+type LockEntry = {
+  readonly dependencies?: Record<string, string>;
+  readonly optionalDependencies?: Record<string, string>;
+};
+
+/**
+ * What `npm ci` refuses a lockfile for: a dependency (optional ones included, such as a
+ * tool's binaries for other platforms) that resolves to no entry, walking up the
+ * node_modules folders as Node does.
+ */
+function missingLockEntries(packages: Readonly<Record<string, LockEntry>>): string[] {
+  const missing: string[] = [];
+  for (const [location, entry] of Object.entries(packages)) {
+    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
+      let folder = location;
+      let found = false;
+      for (;;) {
+        if (packages[`${folder === '' ? '' : `${folder}/`}node_modules/${name}`]) {
+          found = true;
+          break;
+        }
+        if (folder === '') break;
+        const parent = folder.lastIndexOf('/node_modules/');
+        folder = parent < 0 ? '' : folder.slice(0, parent);
+      }
+      if (!found) missing.push(`${location || '(root)'} -> ${name}`);
+    }
+  }
+  return missing;
+}
+
+describe('[SEC-2] the lockfile', () => {
+  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+
+  it('has an entry for every dependency of every locked package, so that npm ci on a clean checkout accepts it', () => {
+    expect(missingLockEntries(lock.packages)).toEqual([]);
+  });
+
+  it('would be refused without the binaries of other platforms (as with Biome 2.6, which the registry lacks them for)', () => {
+    const broken = { ...lock.packages };
+    delete broken['node_modules/@biomejs/cli-darwin-x64'];
+    expect(missingLockEntries(broken)).toEqual(['node_modules/@biomejs/biome -> @biomejs/cli-darwin-x64']);
+  });
+});
