@@ -33,6 +33,7 @@ import {
 import { purgeTenant } from '#shared/services/lifecycle';
 import { LocalExportArchives } from '#shared/store/export-archives';
 import { tableName } from '#shared/store/tables';
+import { bundleFunction } from './support/bundled-function';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { call, expectProblem, expectStatus } from './support/http';
 import { localRuntimeConfig, localStack } from './support/local-stack';
@@ -377,5 +378,44 @@ describe('[DAT-1] [DAT-2] export after termination', () => {
         respond: () => ({ statusCode: 202, headers: {}, body: '' }),
       }),
     ).rejects.toMatchObject({ code: 'tenant-not-active', extensions: { status: 'purged' } });
+  });
+});
+
+describe('[DAT-1] the export worker as AWS runs it', () => {
+  it('loads as a bundle with only its environment, and leaves records that are not export inserts alone', async () => {
+    const bundled = await bundleFunction('functions/export-worker/handler.ts');
+    try {
+      const record = (eventName: string, pk: string, sk: string) => ({
+        eventName,
+        dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } }, SequenceNumber: '1' },
+      });
+      const { result, error } = await bundled.invoke(
+        {
+          Records: [
+            record('INSERT', 'acme#invoice', 'inv_01JDZ8Q5N2X3Y4Z5A6B7C8D9EF'),
+            record('MODIFY', 'acme#export', 'exp_01JDZ8Q5N2X3Y4Z5A6B7C8D9EF'),
+            record('REMOVE', 'acme#export', 'exp_01JDZ8Q5N2X3Y4Z5A6B7C8D9EF'),
+          ],
+        },
+        {
+          STRONGROOM_MODE: 'aws',
+          STRONGROOM_STAGE: 'dev',
+          AWS_REGION: 'eu-central-1',
+          EXPORTS_BUCKET: 'strongroom-dev-exports-111122223333-eu-central-1',
+          TENANT_ACCESS_ROLE_ARN: 'arn:aws:iam::111122223333:role/tenant-access',
+          AUDIT_SIGNING_KEYS: JSON.stringify([
+            {
+              keyArn: 'arn:aws:kms:eu-central-1:111122223333:key/11111111-2222-3333-4444-555555555555',
+              keyName: 'strongroom.dev/dev/audit-signing/1',
+            },
+          ]),
+          STRONGROOM_LOG_LEVEL: 'SILENT',
+        },
+      );
+      expect(error).toBeUndefined();
+      expect(result).toEqual({ batchItemFailures: [] });
+    } finally {
+      await bundled.remove();
+    }
   });
 });

@@ -21,7 +21,19 @@ const [, , bundle, eventFile, resultFile] = process.argv;
 const { handler } = await import(bundle);
 const event = JSON.parse((await import('node:fs')).readFileSync(eventFile, 'utf8'));
 try {
-  writeFileSync(resultFile, JSON.stringify({ result: await handler(event) }));
+  // A Lambda context of the fields handlers read (the logger's addContext).
+  const context = {
+    functionName: 'bundled',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:bundled',
+    memoryLimitInMB: '1024',
+    awsRequestId: 'bundled',
+    logGroupName: 'bundled',
+    logStreamName: 'bundled',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 30000,
+  };
+  writeFileSync(resultFile, JSON.stringify({ result: await handler(event, context) }));
 } catch (error) {
   writeFileSync(resultFile, JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
 }
