@@ -5,6 +5,9 @@
  *
  * Passwords are generated with node:crypto at the first start and kept in a 0600 file in
  * the data folder; they are never printed or logged.
+ *
+ * A demo tenant that was terminated and purged (DAT-2, `npm run purge`) stays purged: the
+ * seed skips it and says so, rather than bringing back members of a tenant whose key is gone.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,6 +21,7 @@ import { personRoles, platformTenantId, type RoleName } from '#shared/rbac/permi
 import type { DataClients } from '#shared/store/dynamo';
 import { identityIdOf, type MemberStore } from '#shared/store/members';
 import { OnboardingRecords } from '#shared/store/onboarding-records';
+import { TenantRegistry } from '#shared/store/tenants';
 import { readJsonFile, writePrivateFile } from './private-files';
 
 /**
@@ -45,8 +49,8 @@ export interface SeededDemoUser extends DemoUser {
   readonly identityId: string;
 }
 
-export function demoUsers(): DemoUser[] {
-  return Object.entries(demoTenants).flatMap(([tenantId, roles]) =>
+export function demoUsers(tenants: Readonly<Record<string, readonly RoleName[]>> = demoTenants): DemoUser[] {
+  return Object.entries(tenants).flatMap(([tenantId, roles]) =>
     roles.map((role) => ({ email: `${role}@${tenantId}.strongroom.test`, tenantId, role })),
   );
 }
@@ -71,11 +75,30 @@ export interface SeedOptions {
   readonly members: MemberStore;
   readonly passwordsFile: string;
   readonly now?: () => Date;
+  /** The tenants to seed and their roles. @default demoTenants */
+  readonly tenants?: Readonly<Record<string, readonly RoleName[]>>;
+  /** Where the seed says what it skipped. @default nowhere */
+  readonly log?: (message: string) => void;
+}
+
+/** The demo tenants whose registry record says they were purged (DAT-2): never seeded again. */
+async function purgedTenants(clients: DataClients, tenantIds: readonly string[]): Promise<Set<string>> {
+  const registry = new TenantRegistry(clients.stage);
+  const purged = new Set<string>();
+  for (const tenantId of tenantIds) {
+    if ((await registry.get(clients.platform(), tenantId))?.status === 'purged') purged.add(tenantId);
+  }
+  return purged;
 }
 
 export async function seedDemoTenants(options: SeedOptions): Promise<SeededDemoUser[]> {
   const now = options.now ?? (() => new Date());
-  const users = demoUsers();
+  const tenants = options.tenants ?? demoTenants;
+  const purged = await purgedTenants(options.clients, Object.keys(tenants));
+  for (const tenantId of purged) {
+    options.log?.(`demo tenant ${tenantId} was purged (npm run purge); not seeding it again`);
+  }
+  const users = demoUsers(tenants).filter((user) => !purged.has(user.tenantId));
   const stored = ((await readJsonFile(options.passwordsFile)) ?? {}) as DemoPasswordsFile;
   // Entries of tenants onboarded with `npm run onboard` stay.
   const passwords: DemoPasswordsFile = { ...stored };
@@ -91,7 +114,7 @@ export async function seedDemoTenants(options: SeedOptions): Promise<SeededDemoU
 
   // The demo tenants are taken: onboarding refuses their ids.
   const onboarding = new OnboardingRecords(options.clients.stage);
-  for (const tenantId of Object.keys(demoTenants)) {
+  for (const tenantId of Object.keys(tenants)) {
     await onboarding.ensure(options.clients.platform(), {
       tenantId,
       status: 'active',

@@ -168,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients,
       members: new MemberStore(localStage),
       passwordsFile: layout.demoUsers,
+      log,
     });
     clients.platform().destroy();
     cognitoClient.destroy();

@@ -3,7 +3,11 @@
  * authorizer with real cognito-local tokens and the real members table in DynamoDB Local,
  * and the gateway's own problem responses. No mocks.
  */
-import { stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables } from '#infra/local/bootstrap-tables';
@@ -248,6 +252,51 @@ describe('demo seed', () => {
           status: 'active',
         }),
       ]);
+    }
+  });
+});
+
+describe('[DAT-2] demo seed after a purge', () => {
+  it('skips a tenant that was purged and says so, seeding the others', async () => {
+    const stack = localStack();
+    const clients = new DataClients(localRuntimeConfig(stack));
+    const suffix = randomBytes(4).toString('hex');
+    const [gone, kept] = [`gone-${suffix}`, `kept-${suffix}`];
+    const record = await clients.keyring.provision(gone);
+    await clients.keyring.registry.replace(
+      clients.platform(),
+      { ...record, status: 'purged', purgedAt: new Date().toISOString(), version: record.version + 1 },
+      record.version,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'strongroom-seed-'));
+    const cognito = cognitoLocalClient(stack.cognitoEndpoint, stack.region);
+    try {
+      const lines: string[] = [];
+      const seeded = await seedDemoTenants({
+        cognito,
+        userPoolId: stack.userPoolId,
+        issuer: stack.issuer,
+        clients,
+        members: new MemberStore(stack.stage),
+        passwordsFile: join(dir, 'demo-users.json'),
+        tenants: { [gone]: ['owner'], [kept]: ['owner'] },
+        log: (line) => lines.push(line),
+      });
+      expect(seeded.map((user) => user.tenantId)).toEqual([kept]);
+      expect(lines).toEqual([`demo tenant ${gone} was purged (npm run purge); not seeding it again`]);
+      expect(Object.keys(JSON.parse(await readFile(join(dir, 'demo-users.json'), 'utf8')))).toEqual([
+        `owner@${kept}.strongroom.test`,
+      ]);
+      await expect(
+        cognito.send(
+          new AdminGetUserCommand({
+            UserPoolId: stack.userPoolId,
+            Username: `owner@${gone}.strongroom.test`,
+          }),
+        ),
+      ).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
