@@ -9,7 +9,8 @@
  *    checkpoints. Nothing is signed here: a tampered restored log cannot bless itself.
  * 2. Every restored item an entry describes (invoices, counterparties, settings) is opened
  *    and its digest compared with the `itemDigest` of the last entry about it: the item is
- *    exactly the state the log says the last change produced.
+ *    exactly the state the log says the last change produced. An item the retention job
+ *    removed (its last entry is `retention.remove`, DAT-4) is not looked for.
  *
  * A failure names what: the tenant, the entry position or id, the item's keys.
  */
@@ -30,6 +31,7 @@ import { listAuditTenants } from '#shared/store/audit-tenants';
 import type { DataClients } from '#shared/store/dynamo';
 import { tableName } from '#shared/store/tables';
 import { checkpointDomain } from './audit';
+import { retentionRemovalAction } from './retention';
 
 export interface RestoreValidationContext {
   readonly stage: string;
@@ -130,8 +132,10 @@ async function validateTenant(
         exportedAt: new Date().toISOString(),
       },
       signedEntries(context.auditLog, client, tenantId, size, (entry) => {
-        if (entry.itemDigest !== undefined)
-          latestByTarget.set(`${entry.target.type}\0${entry.target.id}`, entry);
+        const target = `${entry.target.type}\0${entry.target.id}`;
+        if (entry.itemDigest !== undefined) latestByTarget.set(target, entry);
+        // DAT-4: after its retention removal an item is expected gone, not at its last state.
+        if (entry.action === retentionRemovalAction) latestByTarget.delete(target);
       }),
     );
     try {

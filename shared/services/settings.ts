@@ -1,7 +1,11 @@
-/** Tenant settings: read by anyone with settings:read, replaced by owners and admins with If-Match. */
+/**
+ * Tenant settings: read by anyone with settings:read, replaced by owners and admins with
+ * If-Match. A retention below the legal minimum of the tenant's jurisdiction is refused
+ * before anything is written (DAT-4); a body without `retention` keeps the current one.
+ */
 import type { Principal } from '#shared/auth/principal';
 import { PreconditionFailedError } from '#shared/domain/errors';
-import type { TenantSettings } from '#shared/domain/settings';
+import { checkRetention, type TenantSettings } from '#shared/domain/settings';
 import type { SettingsBody } from '#shared/http/schemas/settings';
 import type { StoredResponse } from '#shared/store/idempotency';
 import { auditEntryFor } from './audit-entries';
@@ -32,9 +36,12 @@ export async function updateSettings(
   if (!command.expectedVersions.includes(currentVersion)) {
     throw new PreconditionFailedError('The settings changed since you read them; read them again.');
   }
+  const retention = command.body.retention ?? current.retention;
+  checkRetention(retention);
   const now = context.now();
   const settings: TenantSettings = {
     ...command.body,
+    retention,
     version: currentVersion + 1,
     updatedAt: now.toISOString(),
     updatedBy: principal.actorId,

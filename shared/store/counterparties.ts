@@ -78,6 +78,19 @@ export class CounterpartyStore {
     };
   }
 
+  /** Deletes the counterparty only if it is still at the version that was read (DAT-4 retention). */
+  deleteWrite(tenantId: string, counterparty: Counterparty): TransactItem {
+    return {
+      Delete: {
+        TableName: this.#table,
+        Key: { pk: partition(tenantId), sk: counterparty.id },
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':expected': counterparty.version },
+      },
+    };
+  }
+
   async get(client: DynamoDBDocumentClient, tenantId: string, id: string): Promise<Counterparty | undefined> {
     const result = await client.send(
       new GetCommand({

@@ -77,6 +77,22 @@ export class InvoiceStore {
     };
   }
 
+  /**
+   * Deletes the invoice only if it is still exactly the state that was read (same version
+   * and status): a retried or concurrent removal fails its condition and removes nothing.
+   */
+  deleteWrite(tenantId: string, invoice: Invoice): TransactItem {
+    return {
+      Delete: {
+        TableName: this.#table,
+        Key: { pk: `${tenantPrefix(tenantId)}invoice`, sk: invoice.id },
+        ConditionExpression: '#version = :expected AND #status = :status',
+        ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+        ExpressionAttributeValues: { ':expected': invoice.version, ':status': invoice.status },
+      },
+    };
+  }
+
   async get(client: DynamoDBDocumentClient, tenantId: string, id: string): Promise<Invoice | undefined> {
     const result = await client.send(
       new GetCommand({

@@ -27,6 +27,17 @@ export class PaymentStore {
     };
   }
 
+  /** Deletes a payment that still exists (DAT-4 retention removes an invoice's payments with it). */
+  deleteWrite(tenantId: string, payment: Payment): TransactItem {
+    return {
+      Delete: {
+        TableName: this.#table,
+        Key: { pk: `${tenantPrefix(tenantId)}payment`, sk: `${payment.invoiceId}#${payment.id}` },
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    };
+  }
+
   async listForInvoice(
     client: DynamoDBDocumentClient,
     tenantId: string,

@@ -25,7 +25,10 @@ export class SettingsStore {
     const result = await client.send(
       new GetCommand({ TableName: this.#table, Key: key(tenantId), ConsistentRead: true }),
     );
-    return (result.Item?.settings as TenantSettings | undefined) ?? defaultSettings;
+    const stored = result.Item?.settings as TenantSettings | undefined;
+    if (!stored) return defaultSettings;
+    // Settings saved before retention existed (DAT-4) have the default retention.
+    return stored.retention === undefined ? { ...stored, retention: defaultSettings.retention } : stored;
   }
 
   /** Replaces the settings if they are still at `expectedVersion`. */

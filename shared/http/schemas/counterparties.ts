@@ -17,7 +17,7 @@ export const counterpartyId = z
 
 export const counterpartyKind = z.enum(counterpartyKinds);
 
-const countryCode = z
+export const countryCode = z
   .enum(countryCodes, { error: 'must be an ISO 3166-1 alpha-2 country code in upper case' })
   .meta({ id: 'CountryCode', description: 'ISO 3166-1 alpha-2 country code, upper case.' });
 
