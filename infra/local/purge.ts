@@ -5,32 +5,16 @@
  * final audit entry and signs the final checkpoint. `--now` lets you see a purge without
  * waiting 30 days; it only moves the purge's own clock.
  */
-import * as path from 'node:path';
-import type { RuntimeConfig } from '#shared/config/runtime';
 import { createCheckpointSigner } from '#shared/crypto/signing';
 import { createServiceContext } from '#shared/services/context';
 import { purgeExpiredTenants } from '#shared/services/lifecycle';
-import { readJsonFile } from './private-files';
-import { dataLayout, defaultDataDir, localStage, type RuntimeState } from './settings';
+import { runningStackConfig } from './running-stack';
 
 async function main(): Promise<void> {
-  const dataDir = path.resolve(process.env.STRONGROOM_DATA_DIR ?? defaultDataDir);
-  const state = (await readJsonFile(dataLayout(dataDir).runtimeState)) as RuntimeState | undefined;
-  if (!state) throw new Error('the local stack is not running; start it with npm start');
+  const config = await runningStackConfig();
   const at = process.argv.indexOf('--now');
   const now = at >= 0 ? new Date(process.argv[at + 1] ?? '') : new Date();
   if (Number.isNaN(now.getTime())) throw new Error('usage: npm run purge -- [--now <ISO time>]');
-  const config: RuntimeConfig = {
-    mode: 'local',
-    stage: localStage,
-    region: state.region,
-    dynamoEndpoint: state.dynamoEndpoint,
-    userPoolId: state.userPoolId,
-    userPoolClientId: state.clientId,
-    localDataDir: dataDir,
-    securityTxtExpires: '',
-    allowedOrigins: [],
-  };
   const context = { ...createServiceContext(config), now: () => now };
   const purged = await purgeExpiredTenants(context, { signer: createCheckpointSigner(config) });
   if (purged.length === 0) console.log(`no terminated tenant is due for purging at ${now.toISOString()}`);

@@ -6,12 +6,9 @@
  * so you can watch records expire without waiting ten years; `--tenant` limits the run to
  * one tenant.
  */
-import * as path from 'node:path';
-import type { RuntimeConfig } from '#shared/config/runtime';
 import { createServiceContext } from '#shared/services/context';
 import { runRetention } from '#shared/services/retention';
-import { readJsonFile } from './private-files';
-import { dataLayout, defaultDataDir, localStage, type RuntimeState } from './settings';
+import { runningStackConfig } from './running-stack';
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -19,26 +16,13 @@ function option(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const dataDir = path.resolve(process.env.STRONGROOM_DATA_DIR ?? defaultDataDir);
-  const state = (await readJsonFile(dataLayout(dataDir).runtimeState)) as RuntimeState | undefined;
-  if (!state) throw new Error('the local stack is not running; start it with npm start');
+  const config = await runningStackConfig();
   const at = option('--now');
   const now = at === undefined ? new Date() : new Date(at);
   const tenant = option('--tenant');
   if (Number.isNaN(now.getTime()) || tenant === '') {
     throw new Error('usage: npm run retention -- [--now <ISO time>] [--tenant <tenant id>]');
   }
-  const config: RuntimeConfig = {
-    mode: 'local',
-    stage: localStage,
-    region: state.region,
-    dynamoEndpoint: state.dynamoEndpoint,
-    userPoolId: state.userPoolId,
-    userPoolClientId: state.clientId,
-    localDataDir: dataDir,
-    securityTxtExpires: '',
-    allowedOrigins: [],
-  };
   const context = { ...createServiceContext(config), now: () => now };
   const result = await runRetention(context, tenant === undefined ? {} : { tenantIds: [tenant] });
   for (const each of result.tenants) {
