@@ -179,6 +179,22 @@ describe('[ENC-4] [ENC-5] [DAT-2] KMS key service (KMS mocked with aws-sdk-clien
     ]);
   });
 
+  it('[DAT-2] schedules nothing twice when a purge is retried (KMS mocked): a key already pending deletion is no error, any other refusal is', async () => {
+    const pending = () =>
+      Object.assign(new Error('arn:aws:kms:…:key/mrk-1234abcd is pending deletion.'), {
+        name: 'KMSInvalidStateException',
+      });
+    primary.on(ScheduleKeyDeletionCommand).rejects(pending());
+    const ref = { keyId: keyArn, replicaRegion: 'eu-west-1' };
+    expect(await service().scheduleTenantKeyDeletion('acme', ref)).toEqual({ deletionDate: undefined });
+    expect(primary.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(2);
+    primary.reset();
+    primary
+      .on(ScheduleKeyDeletionCommand)
+      .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+    await expect(service().scheduleTenantKeyDeletion('acme', ref)).rejects.toThrow(/not allowed/);
+  });
+
   it('refuses deletion windows KMS would refuse, and creation without settings', async () => {
     expect(
       () =>
