@@ -90,6 +90,8 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
       platform.checkpointSigner.function,
       platform.auditStream.function,
       platform.exportWorker.function,
+      platform.tenantPurge.function,
+      platform.retention.function,
       ...(platform.federation ? [platform.federation.trigger] : []),
     ];
     for (const fn of [...Object.values(platform.routeFunctions), platform.authorizerFunction, ...jobs]) {

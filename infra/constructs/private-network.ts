@@ -46,7 +46,14 @@ export type InterfaceEndpointName =
   | 'cognito-idp'
   | 'backup';
 
-export type EndpointName = GatewayEndpointName | InterfaceEndpointName;
+/**
+ * Endpoints to another region's service (cross-region PrivateLink): `kms-dr`, the DR region's
+ * KMS, where the purge schedules the deletion of each tenant key's replica (DAT-2). A network
+ * has them when it is given a `drRegion`.
+ */
+export type CrossRegionEndpointName = 'kms-dr';
+
+export type EndpointName = GatewayEndpointName | InterfaceEndpointName | CrossRegionEndpointName;
 
 /** Every endpoint a platform stack's functions use: the default set of a network. */
 export const allEndpoints: readonly EndpointName[] = [
@@ -148,6 +155,12 @@ export interface PrivateNetworkProps {
    * @default allEndpoints (every endpoint a platform stack uses)
    */
   readonly endpoints?: readonly EndpointName[];
+  /**
+   * The second region whose KMS the functions reach through a cross-region interface endpoint
+   * (`kms-dr`): the purge schedules each tenant key's replica for deletion there (DAT-2).
+   * @default - no cross-region endpoint
+   */
+  readonly drRegion?: string;
 }
 
 /** Why the ENI permissions of a function in the network carry wildcards (cdk-nag IAM5). */
@@ -186,6 +199,8 @@ export class PrivateNetwork extends Construct {
   readonly gatewayEndpoints: Readonly<Partial<Record<GatewayEndpointName, ec2.GatewayVpcEndpoint>>>;
   /** The interface endpoints the network has (props.endpoints). */
   readonly interfaceEndpoints: Readonly<Partial<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpoint>>>;
+  /** Interface endpoints to another region's service, when the network has a DR region. */
+  readonly crossRegionEndpoints: Readonly<Partial<Record<CrossRegionEndpointName, ec2.InterfaceVpcEndpoint>>>;
   readonly flowLogGroup: EncryptedLogGroup;
   readonly flowLog: ec2.FlowLog;
   readonly prefixLists: GatewayPrefixLists;
@@ -308,11 +323,34 @@ export class PrivateNetwork extends Construct {
       });
     }
     this.interfaceEndpoints = endpoints;
+    if (props.drRegion !== undefined && !/^[a-z]{2}-[a-z]+-\d$/.test(props.drRegion)) {
+      throw new Error(
+        `private network dr region must be a region name, got ${JSON.stringify(props.drRegion)}`,
+      );
+    }
+    this.crossRegionEndpoints =
+      props.drRegion === undefined || props.drRegion === region
+        ? {}
+        : {
+            // Cross-region PrivateLink: kms.<dr region>.amazonaws.com resolves to this endpoint.
+            'kms-dr': this.vpc.addInterfaceEndpoint('DrKmsEndpoint', {
+              service: new ec2.InterfaceVpcEndpointService(`com.amazonaws.${props.drRegion}.kms`, 443),
+              serviceRegion: props.drRegion,
+              subnets: this.subnets,
+              privateDnsEnabled: true,
+              securityGroups: [this.endpointSecurityGroup],
+              open: false,
+            }),
+          };
 
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
-        for (const name of [...Object.keys(this.gatewayEndpoints), ...Object.keys(endpoints)]) {
+        for (const name of [
+          ...Object.keys(this.gatewayEndpoints),
+          ...Object.keys(endpoints),
+          ...Object.keys(this.crossRegionEndpoints),
+        ]) {
           if ((this.#sids.get(name as EndpointName)?.size ?? 0) === 0) {
             errors.push(
               `the ${name} endpoint of ${stack.stackName} has no policy statement: it would allow any resource (INF-7)`,
@@ -365,7 +403,9 @@ export class PrivateNetwork extends Construct {
     const target =
       endpoint === 's3' || endpoint === 'dynamodb'
         ? this.gatewayEndpoints[endpoint]
-        : this.interfaceEndpoints[endpoint];
+        : endpoint === 'kms-dr'
+          ? this.crossRegionEndpoints[endpoint]
+          : this.interfaceEndpoints[endpoint];
     if (target === undefined) {
       throw new Error(`the private network has no ${endpoint} endpoint for statement ${statement.sid}`);
     }

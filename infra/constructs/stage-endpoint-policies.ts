@@ -63,6 +63,8 @@ export interface StageEndpointPoliciesProps {
    * (DynamoDB, Backup endpoints).
    */
   readonly backups: StrongroomBackups;
+  /** The DR region, whose KMS endpoint lets the purge schedule tenant key replicas for deletion. */
+  readonly drRegion: string;
 }
 
 /**
@@ -77,7 +79,8 @@ export interface StageEndpointPoliciesProps {
  *   of the region (presigned URLs, signed by CloudFormation, hence any account).
  * - KMS: Sign and GetPublicKey on the audit signing keys by ARN; tenant keys are created at
  *   run time, so they are named by their stage tag (and must carry a tenant tag), and creating
- *   one requires the stage tag in the request.
+ *   one requires the stage tag in the request. The DR region's KMS (cross-region endpoint):
+ *   ScheduleKeyDeletion of tenant key replicas of this stage only (DAT-2).
  * - Secrets Manager: GetSecretValue on the stage's secrets, by ARN.
  * - STS: AssumeRole and TagSession on the tenant access role.
  * - CloudWatch Logs: streams of the stage's log groups (`/strongroom/<stage>/`).
@@ -157,6 +160,18 @@ export class StageEndpointPolicies extends Construct {
       resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
       conditions: tenantRequestTags,
     });
+
+    if (network.crossRegionEndpoints['kms-dr'] !== undefined) {
+      network.allow('kms-dr', {
+        sid: 'TenantKeyReplicasOfThisStage',
+        actions: ['kms:ScheduleKeyDeletion'],
+        resources: [`arn:${partition}:kms:${props.drRegion}:${account}:key/*`],
+        conditions: {
+          StringEquals: { 'aws:ResourceTag/strongroom:stage': props.stage },
+          Null: { [`aws:ResourceTag/${tenantTagKey}`]: 'false' },
+        },
+      });
+    }
 
     network.allow('secretsmanager', {
       sid: 'StageSecrets',

@@ -36,7 +36,10 @@ export interface TenantKeyAccessProps {
  */
 export class TenantKeyAccess extends Construct {
   readonly stage: string;
+  /** TENANT_KEYS for the functions that create or delete tenant keys (KmsKeyService settings). */
+  readonly settingsValue: string;
   readonly #keyArns: readonly string[];
+  readonly #dataTables: DataTables;
   readonly #primaryKeys: string;
   readonly #replicaKeys: string;
 
@@ -49,29 +52,15 @@ export class TenantKeyAccess extends Construct {
     this.#replicaKeys = `arn:${partition}:kms:${props.drRegion}:${account}:key/*`;
     this.#keyArns = [this.#primaryKeys, this.#replicaKeys];
     const ofThisStage = { 'aws:ResourceTag/strongroom:stage': stage };
+    this.settingsValue = JSON.stringify({
+      account,
+      partition,
+      replicaRegion: props.drRegion,
+      deletionWindowDays: props.deletionWindowDays ?? 30,
+    });
 
-    for (const fn of props.sealing) {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'UnwrapTenantDataKeysOfThisStage',
-          actions: ['kms:Decrypt'],
-          resources: [this.#primaryKeys],
-          conditions: {
-            StringEquals: { ...ofThisStage, 'kms:EncryptionContext:purpose': 'tenant-data-key' },
-          },
-        }),
-      );
-      // The registry: each change checks the tenant is still active (DAT-2), reads unwrap keys.
-      props.dataTables.grantItemRead(fn.role, 'tenants');
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'CheckTenantStatus',
-          actions: ['dynamodb:ConditionCheckItem'],
-          resources: props.dataTables.resourceArns('tenants', []),
-        }),
-      );
-      this.#acknowledgeKeys(fn.role);
-    }
+    this.#dataTables = props.dataTables;
+    for (const fn of props.sealing) this.grantDataKeyUse(fn);
 
     for (const fn of props.onboarding) {
       fn.role.addToPrincipalPolicy(
@@ -131,15 +120,7 @@ export class TenantKeyAccess extends Construct {
       );
       // Onboarding writes the new tenant's registry record (tenant sessions never can).
       props.dataTables.grantItemReadWrite(fn.role, 'tenants');
-      fn.function.addEnvironment(
-        'TENANT_KEYS',
-        JSON.stringify({
-          account,
-          partition,
-          replicaRegion: props.drRegion,
-          deletionWindowDays: props.deletionWindowDays ?? 30,
-        }),
-      );
+      fn.function.addEnvironment('TENANT_KEYS', this.settingsValue);
       this.#acknowledgeKeys(fn.role);
       acknowledge(fn.role, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.createKey });
     }
@@ -165,6 +146,36 @@ export class TenantKeyAccess extends Construct {
       }),
     );
     this.#acknowledgeKeys(role);
+  }
+
+  /**
+   * A function that seals and opens tenant items: Decrypt of this stage's tenant keys for
+   * tenant data keys only, reads of the registry and the active-tenant check of every change.
+   */
+  grantDataKeyUse(fn: RouteFunction): void {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UnwrapTenantDataKeysOfThisStage',
+        actions: ['kms:Decrypt'],
+        resources: [this.#primaryKeys],
+        conditions: {
+          StringEquals: {
+            'aws:ResourceTag/strongroom:stage': this.stage,
+            'kms:EncryptionContext:purpose': 'tenant-data-key',
+          },
+        },
+      }),
+    );
+    // The registry: each change checks the tenant is still active (DAT-2), reads unwrap keys.
+    this.#dataTables.grantItemRead(fn.role, 'tenants');
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckTenantStatus',
+        actions: ['dynamodb:ConditionCheckItem'],
+        resources: this.#dataTables.resourceArns('tenants', []),
+      }),
+    );
+    this.#acknowledgeKeys(fn.role);
   }
 
   /** The purge: schedules deletion of this stage's tenant keys (primary and replica), nothing else. */

@@ -20,12 +20,14 @@ import { IdentityFederation } from '../constructs/identity-federation';
 import { IdentityGrants } from '../constructs/identity-grants';
 import { IncidentTopic } from '../constructs/incident-topic';
 import { PrivateNetwork, regionAvailabilityZones } from '../constructs/private-network';
+import { RetentionJob } from '../constructs/retention-job';
 import { RouteFunction } from '../constructs/route-function';
 import { StageEndpointPolicies } from '../constructs/stage-endpoint-policies';
 import { StrongroomApi } from '../constructs/strongroom-api';
 import { StrongroomKey } from '../constructs/strongroom-key';
 import { TenantAccessRole } from '../constructs/tenant-access-role';
 import { TenantKeyAccess } from '../constructs/tenant-key-access';
+import { TenantPurgeJob } from '../constructs/tenant-purge-job';
 import { UserDirectory } from '../constructs/user-directory';
 
 /**
@@ -109,6 +111,10 @@ export class PlatformStack extends Stack {
   readonly auditStream: AuditStreamConsumer;
   readonly backups: StrongroomBackups;
   readonly tenantKeys: TenantKeyAccess;
+  /** The daily purge of terminated tenants after their export window (DAT-2). */
+  readonly tenantPurge: TenantPurgeJob;
+  /** The daily removal of records whose retention expired (DAT-4). */
+  readonly retention: RetentionJob;
   readonly apiAlarms: ApiAlarms;
   readonly apiKeyPepper: ApiKeyPepper;
   /** Per-tenant identity providers, when the stage configures them (AUTH-3, AUTH-4). */
@@ -165,7 +171,7 @@ export class PlatformStack extends Stack {
 
     // INF-7: before any function, which each place themselves in it (RouteFunction).
     this.network = props.stageConfig.privateNetwork
-      ? new PrivateNetwork(this, 'Network', { stage, flowLogKey: this.logKey.key })
+      ? new PrivateNetwork(this, 'Network', { stage, flowLogKey: this.logKey.key, drRegion: props.drRegion })
       : undefined;
 
     this.dataTables = new DataTables(this, 'Tables', { stage, encryptionKey: this.tableKey.key });
@@ -362,6 +368,21 @@ export class PlatformStack extends Stack {
       incidents: this.incidents,
     });
 
+    // Data lifecycle jobs (DAT-2, DAT-4): daily, cross-tenant, each with a role of its own.
+    this.tenantPurge = new TenantPurgeJob(this, 'TenantPurge', {
+      ...functionProps,
+      dataTables: this.dataTables,
+      signingKeys: this.signingKeys,
+      tenantKeys: this.tenantKeys,
+      incidents: this.incidents,
+    });
+    this.retention = new RetentionJob(this, 'Retention', {
+      ...functionProps,
+      dataTables: this.dataTables,
+      tenantKeys: this.tenantKeys,
+      incidents: this.incidents,
+    });
+
     if (this.network) {
       // INF-7: every endpoint names the stage's own resources only.
       new StageEndpointPolicies(this, 'EndpointPolicies', {
@@ -375,6 +396,7 @@ export class PlatformStack extends Stack {
         tenantAccessRole: this.tenantAccess.role,
         userPool: this.users.userPool,
         backups: this.backups,
+        drRegion: props.drRegion,
       });
     }
 

@@ -135,6 +135,29 @@ describe('[INF-7] private network construct', () => {
     ).toThrow(/already has a private network, got a second one: Again/);
   });
 
+  it("[DAT-2] reaches the DR region's KMS through a cross-region endpoint that needs a policy of its own", () => {
+    const stack = newStack();
+    const net = network(stack, { drRegion: 'eu-west-1' });
+    allowSomething(net);
+    expect(() => Template.fromStack(stack)).toThrow(/the kms-dr endpoint of test has no policy statement/);
+    net.allow('kms-dr', {
+      sid: 'Replicas',
+      actions: ['kms:ScheduleKeyDeletion'],
+      resources: ['arn:aws:kms:eu-west-1:111122223333:key/*'],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: 'com.amazonaws.eu-west-1.kms',
+      ServiceRegion: 'eu-west-1',
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+    });
+    const withoutDr = network(newStack());
+    expect(() =>
+      withoutDr.allow('kms-dr', { sid: 'Replicas', actions: ['kms:ScheduleKeyDeletion'], resources: ['*'] }),
+    ).toThrow(/the private network has no kms-dr endpoint for statement Replicas/);
+    expect(() => network(newStack(), { drRegion: 'Ireland' })).toThrow(/dr region must be a region name/);
+  });
+
   it('refuses endpoint statements that name no action or a whole service', () => {
     const net = network(newStack());
     expect(() => net.allow('kms', { sid: 'All', actions: ['kms:*'], resources: ['*'] })).toThrow(

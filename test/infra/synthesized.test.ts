@@ -66,7 +66,10 @@ function referencedId(value: unknown): string | undefined {
   return object?.['Fn::GetAtt']?.[0] ?? object?.Ref;
 }
 
-/** Functions that serve no route: the audit ledger's, the exports' and the backups' jobs, and the deploy-time JWKS fetcher. */
+/**
+ * Functions that serve no route: the audit ledger's, the exports', the backups' and the data
+ * lifecycle's jobs, and the deploy-time JWKS fetcher.
+ */
 const jobFunctions = [
   'checkpoint-signer',
   'audit-stream',
@@ -75,6 +78,8 @@ const jobFunctions = [
   'restore-validation',
   'backup-freshness',
   'cognito-jwks',
+  'tenant-purge',
+  'retention',
 ] as const;
 
 /** Jobs that write security logs (LOG-2: 36 months). */
@@ -418,11 +423,19 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     }
   });
 
-  it('never allows PartiQL or table administration, and Scan only to the checkpoint signer on the head table', () => {
+  it('never allows PartiQL or table administration, and Scan only to the cross-tenant jobs on the tables they list', () => {
     for (const [name, template] of allTemplates()) {
-      const auditHead = resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(([, table]) =>
-        String(table.Properties.TableName).endsWith('-auditHead'),
-      )?.[0];
+      const tableOf = (id: string) =>
+        resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(([, table]) =>
+          String(table.Properties.TableName).endsWith(`-${id}`),
+        )?.[0];
+      // A cross-tenant job's own role (AZ-3): the signer lists tenants' heads, the purge the keys
+      // of a terminated tenant's items and the registry, the retention job the registry.
+      const scans: Readonly<Record<string, readonly (string | undefined)[]>> = {
+        CheckpointSignerFunctionRole: [tableOf('auditHead')],
+        TenantPurgeFunctionRole: ['data', 'idempotency', 'members', 'tenants'].map(tableOf),
+        RetentionFunctionRole: [tableOf('tenants')],
+      };
       for (const { where, statement } of iamStatements(template)) {
         for (const action of list(statement.Action).map(String)) {
           expect(action, `${name}/${where}`).not.toMatch(
@@ -437,9 +450,10 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
             );
             continue;
           }
-          // A cross-tenant job's own role (AZ-3): the signer lists tenants' heads, nothing else.
-          expect(where, `${name}: Scan`).toMatch(/^CheckpointSignerFunctionRole/);
-          expect(list(statement.Resource).map(referencedId), `${name}/${where}`).toEqual([auditHead]);
+          const job = Object.keys(scans).find((prefix) => where.startsWith(prefix));
+          expect(job, `${name}/${where}: Scan`).toBeDefined();
+          for (const resource of list(statement.Resource))
+            expect(scans[job ?? ''], `${name}/${where}`).toContain(referencedId(resource));
         }
       }
     }
@@ -975,7 +989,7 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
     }
   });
 
-  it('lets only the signer and the export worker sign and only they and the audit routes read the public key; admins do neither', () => {
+  it('lets only the signer, the export worker and the purge sign and only they and the audit routes read the public key; admins do neither', () => {
     const template = platformOf('dev');
     const keyId = keyIdByAlias(template, 'alias/strongroom/dev/audit-signing');
     const statements = (
@@ -988,6 +1002,8 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
     const signerRole = roleOf('CheckpointSignerFunctionRole');
     // Exports sign too (DESIGN.md): each tenant export's audit bundle ends at a checkpoint signed for it.
     const exportWorkerRole = roleOf('ExportWorkerFunctionRole');
+    // The purge signs the final checkpoint of a purged tenant's log (DAT-2).
+    const purgeRole = roleOf('TenantPurgeFunctionRole');
     const auditRouteRole = roleOf('RouteauditRole');
     const principalsOf = (action: string) => {
       const found = statements.filter((statement) => list(statement.Action).includes(action));
@@ -995,19 +1011,22 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
       const condition = found[0]?.Condition?.ArnEquals as Json;
       return list(condition['aws:PrincipalArn']).map(referencedId).sort();
     };
-    expect(principalsOf('kms:Sign')).toEqual([signerRole, exportWorkerRole].sort());
-    expect(principalsOf('kms:GetPublicKey')).toEqual([signerRole, exportWorkerRole, auditRouteRole].sort());
+    expect(principalsOf('kms:Sign')).toEqual([signerRole, exportWorkerRole, purgeRole].sort());
+    expect(principalsOf('kms:GetPublicKey')).toEqual(
+      [signerRole, exportWorkerRole, purgeRole, auditRouteRole].sort(),
+    );
     const admin = statements.find((statement) => !statement.Condition);
     expect(list(admin?.Action)).not.toContain('kms:Sign');
     expect(list(admin?.Action)).not.toContain('kms:GetPublicKey');
 
-    // The IAM side: Sign appears on the signer's and the export worker's roles only, on that key only.
+    // The IAM side: Sign appears on the signer's, the export worker's and the purge's roles only, on that key only.
     const signing = iamStatements(template).filter(({ statement }) =>
       list(statement.Action).includes('kms:Sign'),
     );
     expect(signing.map(({ where }) => where.replace(/DefaultPolicy.*$/, '')).sort()).toEqual([
       'CheckpointSignerFunctionRole',
       'ExportWorkerFunctionRole',
+      'TenantPurgeFunctionRole',
     ]);
     for (const { statement } of signing) expect(list(statement.Resource).map(referencedId)).toEqual([keyId]);
     const publicKeyReaders = iamStatements(template)
@@ -1018,10 +1037,11 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
       'CheckpointSignerFunctionRole',
       'ExportWorkerFunctionRole',
       'RouteauditRole',
+      'TenantPurgeFunctionRole',
     ]);
   });
 
-  it('passes AUDIT_SIGNING_KEYS (current first, with signed-note key names) to the audit routes, the signer and the export worker only', () => {
+  it('passes AUDIT_SIGNING_KEYS (current first, with signed-note key names) to the audit routes, the signer, the export worker and the purge only', () => {
     for (const stage of stageNames) {
       const template = platformOf(stage);
       const keyId = keyIdByAlias(template, `alias/strongroom/${stage}/audit-signing`);
@@ -1038,6 +1058,7 @@ describe('[AUD-2][AUD-3][ENC-2][ENC-4] audit checkpoint signing keys', () => {
         `strongroom-${stage}-audit`,
         `strongroom-${stage}-checkpoint-signer`,
         `strongroom-${stage}-export-worker`,
+        `strongroom-${stage}-tenant-purge`,
       ]);
     }
   });
@@ -1556,6 +1577,8 @@ describe('[AUD-5][INC-1][ENC-2] security alarms and the incident topic', () => {
           'export-worker-dead-letters',
           'export-worker-errors',
           'restore-test-failed',
+          'retention-failed',
+          'tenant-purge-failed',
         ].map((name) => `strongroom-${stage}-${name}`),
       );
       for (const [id, alarm] of alarms) {
@@ -1895,6 +1918,8 @@ const outsideTheNetwork: Readonly<Record<string, string>> = {
 /** Every endpoint of a private stage: gateway endpoints by service suffix, interface endpoints by service name. */
 const gatewayServices = ['dynamodb', 's3'] as const;
 const interfaceServices = ['kms', 'secretsmanager', 'sts', 'logs', 'xray', 'cognito-idp', 'backup'] as const;
+/** Interface endpoints to the DR region's services (cross-region PrivateLink): its KMS, for the purge. */
+const crossRegionServices = ['kms'] as const;
 
 describe('[INF-7][INF-1] private network of prod', () => {
   const prod = (): Template => platformOf('prod');
@@ -2049,9 +2074,12 @@ describe('[INF-7][INF-1] private network of prod', () => {
     }
   });
 
-  it("stays well inside CloudFormation's 500 resources per stack", () => {
+  it("stays inside CloudFormation's 500 resources per stack, with room for a few more functions", () => {
+    // The prod platform stack holds 463 since the data lifecycle jobs (DAT-2, DAT-4: about 23
+    // resources with their network placement and the DR region's KMS endpoint). A function in
+    // the network costs about 10: the next jobs belong in a nested stack of their own.
     for (const [name, template] of allTemplates()) {
-      expect(Object.keys(template.toJSON().Resources).length, name).toBeLessThan(450);
+      expect(Object.keys(template.toJSON().Resources).length, name).toBeLessThan(475);
     }
   });
 
@@ -2063,7 +2091,7 @@ describe('[INF-7][INF-1] private network of prod', () => {
   it('has every endpoint, each with a policy that names our resources for our account only', () => {
     // The platform stack has every endpoint; the DR stack only those its setting function uses.
     for (const [template, region, gateways, interfaces] of [
-      [prod(), s.config.primaryRegion, gatewayServices, interfaceServices],
+      [prod(), s.config.primaryRegion, gatewayServices, [...interfaceServices, ...crossRegionServices]],
       [drOf('prod'), s.config.drRegion, ['s3'], ['backup', 'xray']],
     ] as const) {
       const endpoints = resourcesOf(template, 'AWS::EC2::VPCEndpoint').map(([id, endpoint]) => ({
@@ -2148,8 +2176,10 @@ describe('[INF-7][INF-1] private network of prod', () => {
     const template = prod();
     const policyOf = (service: string) =>
       json(
-        resourcesOf(template, 'AWS::EC2::VPCEndpoint').find(([, endpoint]) =>
-          json(endpoint.Properties.ServiceName).includes(`.${service}`),
+        resourcesOf(template, 'AWS::EC2::VPCEndpoint').find(
+          ([, endpoint]) =>
+            endpoint.Properties.ServiceRegion === undefined &&
+            json(endpoint.Properties.ServiceName).includes(`.${service}`),
         )?.[1].Properties.PolicyDocument,
       );
     for (const table of tableIds) expect(policyOf('dynamodb')).toContain(`Tables${table}`);
@@ -2344,5 +2374,156 @@ describe('[INF-8] deployment pipeline', () => {
     expect(json((deny?.statement as { NotResource?: unknown } | undefined)?.NotResource)).toMatch(
       /PipelineAssetsFileAsset/,
     );
+  });
+});
+
+describe('[DAT-2][DAT-4] the scheduled data lifecycle jobs', () => {
+  const functionOf = (template: Template, name: string) =>
+    resourcesOf(template, 'AWS::Lambda::Function').find(([, fn]) => fn.Properties.FunctionName === name) ?? [
+      '',
+      { Properties: {} as Json },
+    ];
+  const roleStatements = (template: Template, name: string) => {
+    const roleId = String(referencedId(functionOf(template, name)[1].Properties.Role));
+    const prefix = roleId.replace(/[0-9A-F]{8}$/, '');
+    return iamStatements(template)
+      .filter(({ where }) => where === roleId || where.startsWith(prefix))
+      .map(({ statement }) => statement);
+  };
+
+  it('runs the purge and the retention job daily from EventBridge rules', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      for (const [job, expression] of [
+        ['tenant-purge', 'cron(15 2 * * ? *)'],
+        ['retention', 'cron(15 3 * * ? *)'],
+      ] as const) {
+        const [fnId] = functionOf(template, `strongroom-${stage}-${job}`);
+        const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(
+          ([, each]) => each.Properties.Name === `strongroom-${stage}-${job}`,
+        ) ?? ['', { Properties: {} as Json }];
+        expect(rule.Properties.ScheduleExpression, job).toBe(expression);
+        expect(rule.Properties.State, job).toBe('ENABLED');
+        expect(
+          (rule.Properties.Targets as Json[]).map((target) => referencedId(target.Arn)),
+          job,
+        ).toEqual([fnId]);
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          Principal: 'events.amazonaws.com',
+          FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+        });
+      }
+    }
+  });
+
+  it('puts both jobs in the private network of prod', () => {
+    const template = platformOf('prod');
+    const subnets = resourcesOf(template, 'AWS::EC2::Subnet').map(([id]) => id);
+    for (const job of ['tenant-purge', 'retention']) {
+      const [, fn] = functionOf(template, `strongroom-prod-${job}`);
+      const vpc = fn.Properties.VpcConfig as { SubnetIds: unknown[] } | undefined;
+      expect(vpc?.SubnetIds.map(referencedId).sort(), job).toEqual(subnets.sort());
+    }
+  });
+
+  it('lets only the purge schedule key deletion, of this stage’s tenant keys (primary and DR replica) by tag', () => {
+    for (const stage of stageNames) {
+      const template = platformOf(stage);
+      const deletions = iamStatements(template).filter(({ statement }) =>
+        list(statement.Action).includes('kms:ScheduleKeyDeletion'),
+      );
+      expect(deletions.map(({ where }) => where.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+        expect.stringMatching(/^TenantPurgeFunctionRole/),
+      ]);
+      const statement = deletions[0]?.statement;
+      expect(list(statement?.Action)).toEqual(['kms:ScheduleKeyDeletion']);
+      expect(list(statement?.Resource).map(String).sort()).toEqual(
+        [s.config.primaryRegion, s.config.drRegion]
+          .map((region) => `arn:aws:kms:${region}:${cdkContext['strongroom:account']}:key/*`)
+          .sort(),
+      );
+      expect(statement?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/strongroom:stage': stage } });
+      // The purge reaches KMS through the key service's settings and signs the final checkpoint.
+      const [, purge] = functionOf(template, `strongroom-${stage}-tenant-purge`);
+      const variables = (purge.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(JSON.parse(variables.TENANT_KEYS ?? '{}')).toMatchObject({ replicaRegion: s.config.drRegion });
+      expect(variables.AUDIT_SIGNING_KEYS).toBeDefined();
+      const actions = roleStatements(template, `strongroom-${stage}-tenant-purge`).flatMap((each) =>
+        list(each.Action).map(String),
+      );
+      expect(actions).toContain('kms:Sign');
+      for (const never of ['kms:CreateKey', 'kms:DisableKey', 'kms:CancelKeyDeletion'])
+        expect(actions, never).not.toContain(never);
+      // On tenant keys it may schedule deletion and nothing else: it opens no tenant data.
+      const onTenantKeys = roleStatements(template, `strongroom-${stage}-tenant-purge`).filter((each) =>
+        json(each.Resource).includes(':key/*'),
+      );
+      expect(onTenantKeys.flatMap((each) => list(each.Action))).toEqual(['kms:ScheduleKeyDeletion']);
+    }
+  });
+
+  it('lets the retention job open sealed items and delete data items, and never touch keys or entries otherwise', () => {
+    const template = platformOf('dev');
+    const statements = roleStatements(template, 'strongroom-dev-retention');
+    const onTenantKeys = statements.filter((statement) => json(statement.Resource).includes(':key/*'));
+    expect(onTenantKeys.flatMap((statement) => list(statement.Action))).toEqual(['kms:Decrypt']);
+    expect(onTenantKeys[0]?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/strongroom:stage': 'dev',
+        'kms:EncryptionContext:purpose': 'tenant-data-key',
+      },
+    });
+    const tableIdOf = (id: string) =>
+      resourcesOf(template, 'AWS::DynamoDB::GlobalTable').find(
+        ([, table]) => table.Properties.TableName === tableName('dev', id as never),
+      )?.[0];
+    const dynamo = statements.filter((statement) =>
+      list(statement.Action).some((action) => String(action).startsWith('dynamodb:')),
+    );
+    const tablesOf = (found: readonly Statement[]) =>
+      tableIds.filter((id) =>
+        found.some((statement) => json(statement.Resource).includes(`"${tableIdOf(id)}"`)),
+      );
+    // Deletes: expired data items, and the fold's pending markers in the head table (never an audit entry).
+    expect(
+      tablesOf(dynamo.filter((statement) => list(statement.Action).includes('dynamodb:DeleteItem'))).sort(),
+    ).toEqual(['auditHead', 'data']);
+    expect(tablesOf(dynamo).sort()).toEqual(['audit', 'auditHead', 'data', 'tenants']);
+    expect(tablesOf(dynamo.filter((statement) => list(statement.Action).includes('dynamodb:Scan')))).toEqual([
+      'tenants',
+    ]);
+    expect(json(statements)).not.toContain('kms:ScheduleKeyDeletion');
+  });
+
+  it('reaches the DR region’s KMS in prod through a cross-region endpoint that only schedules tenant key replicas for deletion', () => {
+    const template = platformOf('prod');
+    const [id, endpoint] =
+      resourcesOf(template, 'AWS::EC2::VPCEndpoint').find(
+        ([, each]) => each.Properties.ServiceRegion !== undefined,
+      ) ?? [];
+    expect(id).toBeDefined();
+    expect(endpoint?.Properties).toMatchObject({
+      ServiceName: `com.amazonaws.${s.config.drRegion}.kms`,
+      ServiceRegion: s.config.drRegion,
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+    });
+    const statements =
+      (endpoint?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({
+      Action: 'kms:ScheduleKeyDeletion',
+      Resource: `arn:aws:kms:${s.config.drRegion}:${cdkContext['strongroom:account']}:key/*`,
+      Condition: {
+        StringEquals: {
+          'aws:ResourceTag/strongroom:stage': 'prod',
+          'aws:PrincipalAccount': cdkContext['strongroom:account'],
+        },
+        Null: { 'aws:ResourceTag/strongroom:tenant': 'false' },
+      },
+    });
+    // dev has no network, hence no endpoint.
+    expect(resourcesOf(platformOf('dev'), 'AWS::EC2::VPCEndpoint')).toEqual([]);
   });
 });
