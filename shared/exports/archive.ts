@@ -109,7 +109,8 @@ Exported:   ${summary.exportedAt}
 This archive holds everything Strongroom kept for the tenant:
   manifest.json      what the archive holds, with item counts per kind
   data/*.jsonl       the tenant's items (invoices, counterparties, payments, settings, ...),
-                     one JSON object per line, decrypted from their sealed form
+                     one JSON object per line, decrypted from their sealed form, and its
+                     members (identity, roles, status)
   audit.bundle       the tenant's audit log: ${summary.auditEntries} entries, the signed
                      checkpoints and the published signing keys (strongroom-audit-bundle/1)
 

@@ -34,24 +34,34 @@ import { logger } from '#shared/observability/logger';
 import type { DownloadLink, ExportArchives } from '#shared/store/export-archives';
 import { type ExportRecord, type ExportStatus, ExportStore, exportIdPrefix } from '#shared/store/exports';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
-import { tableName } from '#shared/store/tables';
+import { type TableId, tableName } from '#shared/store/tables';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
 import { auditEntryFor } from './audit-entries';
 import { exportAuditBundle } from './audit-export';
 import type { ServiceContext } from './context';
 import { TenantNotActiveError } from './lifecycle';
 
+/** A partition of the tenant that an export carries, and the file (`data/<file>.jsonl`) it goes to. */
+export interface ExportedPartition {
+  readonly table: TableId;
+  readonly partition: string;
+  readonly file: string;
+}
+
 /**
- * The tenant's partitions of the data table that an export carries, with their file names.
- * Export records themselves are not exported. A test compares this list with what the table holds.
+ * What an export carries: every partition of the tenant's business items (a test compares
+ * them with what the data table holds; export records themselves are not exported), and its
+ * members (identity, roles, status). API keys (peppered hashes), their failure windows and
+ * support grants stay out: they are credentials and access, not the tenant's data.
  */
-export const exportedDataPartitions: Readonly<Record<string, string>> = {
-  counterparty: 'counterparties',
-  invoice: 'invoices',
-  'invoice-sequence': 'invoice-sequence',
-  payment: 'payments',
-  settings: 'settings',
-};
+export const exportedPartitions: readonly ExportedPartition[] = [
+  { table: 'data', partition: 'counterparty', file: 'counterparties' },
+  { table: 'data', partition: 'invoice', file: 'invoices' },
+  { table: 'data', partition: 'invoice-sequence', file: 'invoice-sequence' },
+  { table: 'data', partition: 'payment', file: 'payments' },
+  { table: 'data', partition: 'settings', file: 'settings' },
+  { table: 'members', partition: 'member', file: 'members' },
+];
 
 /** Items read per query page; progress is saved after each page. */
 const pageSize = 100;
@@ -303,27 +313,26 @@ export async function runExport(
   };
 
   try {
-    const table = tableName(context.config.stage, 'data');
-    const counts: Record<string, number> = {};
-    for (const partition of Object.keys(exportedDataPartitions)) {
-      counts[partition] = await countItems(client, table, `${tenantPrefix(tenantId)}${partition}`);
-    }
+    const tableOf = (source: ExportedPartition) => tableName(context.config.stage, source.table);
+    const pkOf = (source: ExportedPartition) => `${tenantPrefix(tenantId)}${source.partition}`;
+    let items = 0;
+    for (const source of exportedPartitions) items += await countItems(client, tableOf(source), pkOf(source));
     // Every item, then the audit bundle as one more step.
-    const total = Object.values(counts).reduce((sum, count) => sum + count, 0) + 1;
+    const total = items + 1;
     await save({ progress: { done: 0, total } });
 
     const files: { name: string; content: Buffer }[] = [];
     const itemCounts: Record<string, number> = {};
     let done = 0;
-    for (const [partition, fileName] of Object.entries(exportedDataPartitions)) {
+    for (const source of exportedPartitions) {
       const lines: string[] = [];
       let start: Record<string, unknown> | undefined;
       do {
         const page = await client.send(
           new QueryCommand({
-            TableName: table,
+            TableName: tableOf(source),
             KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `${tenantPrefix(tenantId)}${partition}` },
+            ExpressionAttributeValues: { ':pk': pkOf(source) },
             ConsistentRead: true,
             Limit: pageSize,
             ...(start ? { ExclusiveStartKey: start } : {}),
@@ -334,9 +343,9 @@ export async function runExport(
         start = page.LastEvaluatedKey;
         await save({ progress: { done: Math.min(done, total - 1), total } });
       } while (start);
-      itemCounts[fileName] = lines.length;
+      itemCounts[source.file] = lines.length;
       files.push({
-        name: `${exportRoot}/data/${fileName}.jsonl`,
+        name: `${exportRoot}/data/${source.file}.jsonl`,
         content: Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8'),
       });
     }

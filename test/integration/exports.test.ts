@@ -26,7 +26,7 @@ import { createServiceContext } from '#shared/services/context';
 import {
   type ExportView,
   exportContext,
-  exportedDataPartitions,
+  exportedPartitions,
   runExport,
   startExport as startExportNow,
 } from '#shared/services/exports';
@@ -132,8 +132,8 @@ describe('[DAT-1] tenant data export', () => {
   it('runs to complete with its progress, and the link downloads exactly once', async () => {
     finished = await untilFinished(tenant, `/exports/${exportId}`);
     expect(finished.status).toBe('complete');
-    // Every item of the tenant (an invoice, a counterparty) plus the audit bundle.
-    expect(finished.progress.total).toBe(3);
+    // Every item of the tenant (an invoice, a counterparty, four members) plus the audit bundle.
+    expect(finished.progress.total).toBe(7);
     expect(finished.progress.done).toBe(finished.progress.total);
     const download = finished.download;
     if (!download) throw new Error('a complete export carries a download link');
@@ -164,7 +164,7 @@ describe('[DAT-1] tenant data export', () => {
       format: 'strongroom-export/1',
       tenantId: tenant.tenantId,
       exportId,
-      items: { invoices: 1, counterparties: 1 },
+      items: { invoices: 1, counterparties: 1, members: 4 },
     });
     const invoices = text('data/invoices.jsonl')
       .trim()
@@ -175,6 +175,7 @@ describe('[DAT-1] tenant data export', () => {
     expect(text('data/counterparties.jsonl')).toContain('Export Customer AG');
     expect(text('data/counterparties.jsonl')).toContain('CH9300762011623852957');
     expect(text('data/counterparties.jsonl')).not.toContain('"sealed"');
+    expect(text('data/members.jsonl')).toContain(tenant.user('owner').identityId);
 
     const dir = await mkdtemp(join(tmpdir(), 'strongroom-tenant-export-'));
     try {
@@ -335,7 +336,10 @@ describe('[DAT-1] tenant data export', () => {
     );
     const partitions = new Set((scan.Items ?? []).map((item) => String(item.pk).split('#')[1]));
     for (const partition of partitions) {
-      expect([...Object.keys(exportedDataPartitions), 'export'], partition).toContain(partition);
+      const exported = exportedPartitions
+        .filter((each) => each.table === 'data')
+        .map((each) => each.partition);
+      expect([...exported, 'export'], partition).toContain(partition);
     }
   });
 });
