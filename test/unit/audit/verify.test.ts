@@ -338,6 +338,30 @@ describe('[AUD-3] the bundle verifier on generated logs', () => {
   });
 });
 
+describe('[AUD-3] the bundle verifier sharing batches between workers and the main thread', () => {
+  it('names the first altered entry in log order, whichever thread hashed which batch first', async () => {
+    const lines = [...log.lines];
+    // Altered entries in many batches: later batches are often hashed (by the main thread,
+    // or a faster worker) before the worker holding the first altered one answers.
+    for (const position of [17, 18, 40, 41, 77, 101, 122]) {
+      const original = lines[position] as BundleEntry;
+      const entryBytes = Buffer.from(original.entryBytes);
+      entryBytes[entryBytes.indexOf('invoice.')] = 'J'.charCodeAt(0);
+      lines[position] = { leafHash: original.leafHash, entryBytes };
+    }
+    const path = await writeBundleFile(nextFile(), withLines(lines));
+    for (const options of [
+      { workers: 1, batchLines: 1 },
+      { workers: 1, batchLines: 2 },
+      { workers: 3, batchLines: 1 },
+      { workers: 2, batchLines: 4 },
+    ]) {
+      const error = await failure(path, { ...options, keys: log.header.keys });
+      expect(error).toMatchObject({ code: 'leaf-hash-mismatch', position: 17, entryId: auditEntry(17).id });
+    }
+  });
+});
+
 describe('[AUD-3] verifier inputs', () => {
   it('takes the key set and the kept checkpoint as saved from the API, or bare', async () => {
     const keys = log.header.keys;
