@@ -132,6 +132,8 @@ export async function applyRetention(
   // A record closed in year Y expires on 1 January of Y + years + 1: whatever was created
   // from 1 January of (this year - years) on cannot have expired yet.
   const createdBefore = new Date(Date.UTC(now.getUTCFullYear() - years, 0, 1));
+  // Ids carry their creation time since 1970: nothing older exists, so nothing has expired.
+  if (createdBefore.getTime() <= 0) return { tenantId, retentionYears: years, removed: [] };
   const job: RetentionJob = {
     context,
     client,

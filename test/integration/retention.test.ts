@@ -295,6 +295,20 @@ describe('[DAT-4] the retention job', () => {
     expect(await entries(retentionRemovalAction)).toHaveLength(before);
   });
 
+  it('keeps everything of a tenant that keeps its records for a century', async () => {
+    const current = await settings();
+    const longer = await putSettings(
+      'owner',
+      { jurisdiction: 'DE', financialRecordsYears: 100 },
+      current.etag ?? '',
+    );
+    expect(longer.status, JSON.stringify(longer.body)).toBe(200);
+    const result = await runRetention(at('2060-06-01T00:00:00.000Z'), { tenantIds: [tenant.tenantId] });
+    expect(result.tenants).toEqual([{ tenantId: tenant.tenantId, retentionYears: 100, removed: [] }]);
+    for (const kept of [ids.issued, ids.draft])
+      expect((await call('auditor', 'GET', `/invoices/${kept}`)).status).toBe(200);
+  });
+
   it('keeps the audit log, which still verifies offline in an export bundle', async () => {
     const stack = localStack();
     const signer = new LocalCheckpointSigner(stack.dataDir, signingKeyNamePrefix(stack.stage));
