@@ -49,6 +49,7 @@ const accessLogBucket = /\/(AccessLogs)\/Resource$/;
 const auditArchiveBuckets = /\/AuditArchive(Replica)?\/Bucket\/Resource$/;
 const auditArchiveReplica = /\/AuditArchiveReplica\/Bucket\/Resource$/;
 const trailBucket = /\/Trail\/Bucket\/Resource$/;
+const exportsBucket = /\/Exports\/Bucket\/Resource$/;
 const pipelineArtifactBuckets =
   /\/(Pipeline\/Pipeline\/ArtifactsBucket|Default\/CrossRegionCodePipelineReplicationBucket)\/Resource$/;
 
@@ -92,13 +93,17 @@ const reasons = {
   eventNotifications:
     'No process consumes object events of these buckets: the archive is written by the audit stream consumer, which already knows every object it writes, and object-level access is recorded by the CloudTrail data events of the account baseline (INF-6).',
   archiveLifecycle:
-    'Audit archive versions are kept by Object Lock in compliance mode for the configured retention (AUD-2, DAT-4); expiring them by lifecycle is part of the tenant retention job (DAT-4, planned), which decides per tenant what may go.',
+    'Audit archive versions (and their DR-region replicas) are kept by Object Lock in compliance mode for the configured retention (AUD-2) and never expired by a lifecycle rule: the audit log is what proves, among other things, which records the retention job removed (DAT-4), so it outlives them.',
   guardDutyFeatures:
     "S3 protection is enabled through the detector's Features (S3_DATA_EVENTS), the current GuardDuty API; the Control Tower rule reads only the legacy DataSources.S3Logs property, and CloudFormation refuses a detector with both, while Lambda network-activity protection exists only as a feature.",
   pepperRotation:
     'The API-key pepper is versioned: rotation adds a version that becomes current while older versions keep verifying existing hashes until those keys are rotated (docs/runbooks/key-compromise.md). Rotation is a documented procedure today; a scheduled Secrets Manager rotation function that adds a version is planned (AUTH-5, SEC-1).',
   failureQueueDlq:
-    "This queue is the audit stream's on-failure destination (a dead-letter queue itself): a second queue behind it would never receive anything; its depth raises an alarm on the incident topic (AUD-5).",
+    'This queue is an on-failure destination (a dead-letter queue itself) of a stream consumer (the audit stream, the export worker): a second queue behind it would never receive anything; its depth raises an alarm on the incident topic (AUD-5).',
+  exportsNotReplicated:
+    "Tenant exports (DAT-1) are short-lived copies, encrypted with the AWS Encryption SDK under the tenant's key, that expire after 7 days; every byte in them is rebuilt from the tables (PITR, daily backups copied to the DR region) and the audit log (archive replicated to the DR region). A second copy in another region would only widen where a tenant's full data set lies, with no recovery value.",
+  exportsNotLocked:
+    "Tenant exports (DAT-1) must go: a lifecycle rule deletes them after 7 days, and a terminated tenant's data must be erasable (DAT-2). Object Lock would keep every tenant's full data set for its retention whatever the tenant asked; the records that must stay immutable are in the audit archive, which is locked.",
 } as const;
 
 export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = [
@@ -352,10 +357,30 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     packs: ['cfn-guard'],
     rule: 'sqs_dlq_check',
     resourceTypes: ['AWS::SQS::Queue'],
-    constructPath: /\/AuditStream\/DeadLetters\/Resource$/,
+    constructPath: /\/(AuditStream|ExportWorker)\/DeadLetters\/Resource$/,
     disposition: 'accepted',
     category: 'The queue is a dead-letter queue',
     reason: reasons.failureQueueDlq,
-    controls: ['AUD-2'],
+    controls: ['AUD-2', 'DAT-1'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'S3BucketReplicationEnabled',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: exportsBucket,
+    disposition: 'accepted',
+    category: 'Tenant exports expire after 7 days and are rebuilt from replicated sources',
+    reason: reasons.exportsNotReplicated,
+    controls: ['DAT-1', 'BAK-2'],
+  },
+  {
+    packs: ['cfn-guard'],
+    rule: 's3_bucket_object_lock_enabled_check',
+    resourceTypes: ['AWS::S3::Bucket'],
+    constructPath: exportsBucket,
+    disposition: 'accepted',
+    category: 'Tenant exports must be deletable',
+    reason: reasons.exportsNotLocked,
+    controls: ['DAT-1', 'DAT-2'],
   },
 ];
