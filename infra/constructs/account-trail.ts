@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { addAccessLogBucket } from './access-log-bucket';
 import { EncryptedLogGroup, logRetention } from './encrypted-log-group';
 import { keyAdministrationActions, StrongroomKey } from './strongroom-key';
 
@@ -115,24 +116,11 @@ export class AccountTrail extends Construct {
       }),
     });
 
-    // S3 server access logging delivers only to buckets with SSE-S3 default encryption.
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      bucketName: `strongroom-${accountScope}-trail-logs-${account}-${region}`,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        {
-          id: 'SecurityLogRetention',
-          expiration: Duration.days(securityLogDays),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-    });
+    this.accessLogs = addAccessLogBucket(
+      this,
+      'AccessLogs',
+      `strongroom-${accountScope}-trail-logs-${account}-${region}`,
+    );
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: `strongroom-${accountScope}-trail-${account}-${region}`,

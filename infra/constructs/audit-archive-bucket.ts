@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { addAccessLogBucket } from './access-log-bucket';
 import { auditArchiveReplicaBucketName, auditArchiveReplicaKeyAlias } from './audit-archive-replica';
-import { logRetention } from './encrypted-log-group';
 
 /** Objects of the archive live under this prefix (shared/audit/archive.ts: `tenants/<tenant>/...`). */
 export const archivePrefix = 'tenants/';
@@ -66,26 +66,12 @@ export class AuditArchiveBucket extends Construct {
     }
     this.encryptionKey = props.encryptionKey;
     const { account, region, partition } = Stack.of(this);
-    const securityLogDays = Number(logRetention.security);
 
-    // S3 server access logging delivers only to buckets with SSE-S3 default encryption.
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      bucketName: `strongroom-${props.stage}-audit-archive-logs-${account}-${region}`,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        {
-          id: 'SecurityLogRetention',
-          expiration: Duration.days(securityLogDays),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-    });
+    this.accessLogs = addAccessLogBucket(
+      this,
+      'AccessLogs',
+      `strongroom-${props.stage}-audit-archive-logs-${account}-${region}`,
+    );
 
     const replication =
       props.replicaRegion === undefined ? undefined : this.#replication(props.stage, props.replicaRegion);

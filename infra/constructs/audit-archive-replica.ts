@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { logRetention } from './encrypted-log-group';
+import { addAccessLogBucket } from './access-log-bucket';
 import { StrongroomKey } from './strongroom-key';
 
 /** What the replica's key protects; its alias is `alias/strongroom/<stage>/<purpose>`. */
@@ -59,24 +59,11 @@ export class AuditArchiveReplica extends Construct {
       viaServices: ['s3'],
     });
 
-    // S3 server access logging delivers only to buckets with SSE-S3 default encryption.
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      bucketName: `strongroom-${props.stage}-audit-replica-logs-${account}-${region}`,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        {
-          id: 'SecurityLogRetention',
-          expiration: Duration.days(Number(logRetention.security)),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-    });
+    this.accessLogs = addAccessLogBucket(
+      this,
+      'AccessLogs',
+      `strongroom-${props.stage}-audit-replica-logs-${account}-${region}`,
+    );
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: auditArchiveReplicaBucketName(props.stage, account, region),

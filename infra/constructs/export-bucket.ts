@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { exportObjectPrefix } from '#shared/store/export-archives';
-import { logRetention } from './encrypted-log-group';
+import { addAccessLogBucket } from './access-log-bucket';
 import { tenantSessionTag } from './tenant-access-role';
 
 export interface ExportBucketProps {
@@ -46,24 +46,11 @@ export class ExportBucket extends Construct {
     this.encryptionKey = props.encryptionKey;
     const { account, region } = Stack.of(this);
 
-    // S3 server access logging delivers only to buckets with SSE-S3 default encryption.
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      bucketName: `strongroom-${props.stage}-exports-logs-${account}-${region}`,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        {
-          id: 'SecurityLogRetention',
-          expiration: Duration.days(Number(logRetention.security)),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-    });
+    this.accessLogs = addAccessLogBucket(
+      this,
+      'AccessLogs',
+      `strongroom-${props.stage}-exports-logs-${account}-${region}`,
+    );
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: `strongroom-${props.stage}-exports-${account}-${region}`,
