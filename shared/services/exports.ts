@@ -31,6 +31,7 @@ import {
 } from '#shared/exports/archive';
 import { writeTar } from '#shared/exports/tar';
 import { logger } from '#shared/observability/logger';
+import { countPartitionItems } from '#shared/store/dynamo';
 import type { DownloadLink, ExportArchives } from '#shared/store/export-archives';
 import { type ExportRecord, type ExportStatus, ExportStore, exportIdPrefix } from '#shared/store/exports';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
@@ -316,7 +317,8 @@ export async function runExport(
     const tableOf = (source: ExportedPartition) => tableName(context.config.stage, source.table);
     const pkOf = (source: ExportedPartition) => `${tenantPrefix(tenantId)}${source.partition}`;
     let items = 0;
-    for (const source of exportedPartitions) items += await countItems(client, tableOf(source), pkOf(source));
+    for (const source of exportedPartitions)
+      items += await countPartitionItems(client, tableOf(source), pkOf(source));
     // Every item, then the audit bundle as one more step.
     const total = items + 1;
     await save({ progress: { done: 0, total } });
@@ -415,30 +417,6 @@ export async function runExport(
     await finish({ status: 'failed', failure: 'export-failed' });
     return 'failed';
   }
-}
-
-async function countItems(
-  client: ReturnType<ServiceContext['clients']['forTenant']>,
-  table: string,
-  pk: string,
-): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        Select: 'COUNT',
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
 }
 
 /** The in-process runs not yet finished (the local runtime's worker). */

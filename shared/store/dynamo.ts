@@ -9,7 +9,7 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { createKeyService, type KeyService } from '#shared/crypto/key-service';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
@@ -178,4 +178,29 @@ export class DataClients {
   static rawClient(config: RuntimeConfig): DynamoDBClient {
     return new DynamoDBClient(baseClientConfig(config));
   }
+}
+
+/** The number of items in one partition of `table` (a physical table name), page by page. */
+export async function countPartitionItems(
+  client: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
 }

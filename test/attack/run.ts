@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startLocalStack } from '#infra/local/stack';
-import type { LocalStackInfo } from '#test/integration/support/local-stack';
+import { localStackInfo } from '#test/integration/support/local-stack-info';
 import { abruptStopScenario } from './scenarios/abrupt-stop';
 import { concurrencyScenario } from './scenarios/concurrency';
 import { crossTenantScenario } from './scenarios/cross-tenant';
@@ -57,19 +57,7 @@ async function main(): Promise<number> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'strongroom-attack-'));
   log(`starting DynamoDB Local and cognito-local (data in ${dataDir})...`);
   const stack = await startLocalStack({ dataDir, dynamodbPort: 0, cognitoPort: 0 });
-  const info: LocalStackInfo = {
-    region: stack.region,
-    stage: stack.stage,
-    dataDir: stack.dataDir,
-    dynamoEndpoint: stack.dynamoEndpoint,
-    cognitoEndpoint: stack.cognitoEndpoint,
-    userPoolId: stack.userPoolId,
-    clientId: stack.clientId,
-    issuer: stack.issuer,
-    allowedOrigins: stack.allowedOrigins,
-    passwordsFile: stack.passwordsFile,
-    demoUsers: stack.demoUsers,
-  };
+  const info = localStackInfo(stack);
   const reports: ScenarioReport[] = [];
   let env: AttackEnv | undefined;
   try {

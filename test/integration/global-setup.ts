@@ -9,24 +9,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '#infra/local/stack';
-import type { LocalStackInfo } from './support/local-stack';
+import { localStackInfo } from './support/local-stack-info';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'strongroom-integration-'));
   const stack = await startLocalStack({ dataDir, dynamodbPort: 0, cognitoPort: 0 });
-  const info: LocalStackInfo = {
-    region: stack.region,
-    stage: stack.stage,
-    dataDir: stack.dataDir,
-    dynamoEndpoint: stack.dynamoEndpoint,
-    cognitoEndpoint: stack.cognitoEndpoint,
-    userPoolId: stack.userPoolId,
-    clientId: stack.clientId,
-    issuer: stack.issuer,
-    allowedOrigins: stack.allowedOrigins,
-    passwordsFile: stack.passwordsFile,
-    demoUsers: stack.demoUsers,
-  };
+  const info = localStackInfo(stack);
   project.provide('strongroomLocal', info);
   return async () => {
     await stack.stop();

@@ -7,7 +7,7 @@
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inProcessExportsSettled } from '#shared/services/exports';
-import type { DataClients } from '#shared/store/dynamo';
+import { countPartitionItems, type DataClients } from '#shared/store/dynamo';
 import { type TableId, tableIds, tableName } from '#shared/store/tables';
 
 /** Every partition a tenant's items live in, by table (the `<tenantId>#<suffix>` keys of shared/store). */
@@ -22,31 +22,6 @@ export const tenantPartitions: Readonly<Record<TableId, readonly string[]>> = {
 
 export type Census = Readonly<Record<string, number>>;
 
-async function countPartition(
-  clients: DataClients,
-  stage: string,
-  table: TableId,
-  pk: string,
-): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await clients.platform().send(
-      new QueryCommand({
-        TableName: tableName(stage, table),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        Select: 'COUNT',
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
-
 /** Items per `<table>/<partition>` of one tenant, plus the head's size and version. */
 export async function tenantCensus(clients: DataClients, stage: string, tenantId: string): Promise<Census> {
   // A quiet store: exports the gateway started in this process have finished (their worker
@@ -56,7 +31,11 @@ export async function tenantCensus(clients: DataClients, stage: string, tenantId
   await Promise.all(
     tableIds.flatMap((table) =>
       tenantPartitions[table].map(async (suffix) => {
-        counts[`${table}/${suffix}`] = await countPartition(clients, stage, table, `${tenantId}#${suffix}`);
+        counts[`${table}/${suffix}`] = await countPartitionItems(
+          clients.platform(),
+          tableName(stage, table),
+          `${tenantId}#${suffix}`,
+        );
       }),
     ),
   );

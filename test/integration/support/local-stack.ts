@@ -5,22 +5,9 @@
 import { inject } from 'vitest';
 import type { SeededDemoUser } from '#infra/local/seed';
 import type { RuntimeConfig } from '#shared/config/runtime';
+import type { LocalStackInfo } from './local-stack-info';
 
-export interface LocalStackInfo {
-  readonly region: string;
-  readonly stage: string;
-  readonly dataDir: string;
-  readonly dynamoEndpoint: string;
-  readonly cognitoEndpoint: string;
-  readonly userPoolId: string;
-  readonly clientId: string;
-  /** Exactly the `iss` claim of the local pool's tokens. */
-  readonly issuer: string;
-  readonly allowedOrigins: readonly string[];
-  readonly passwordsFile: string;
-  /** Demo users with their passwords, subjects and member ids. */
-  readonly demoUsers: readonly SeededDemoUser[];
-}
+export type { LocalStackInfo } from './local-stack-info';
 
 declare module 'vitest' {
   export interface ProvidedContext {
