@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { scheduleDailyJob } from './daily-job';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
 import { RouteFunction } from './route-function';
@@ -74,30 +74,16 @@ export class RetentionJob extends Construct {
     // Sealed items: data keys (Decrypt only), the registry and the active-tenant check of each removal.
     props.tenantKeys.grantDataKeyUse(this.function);
 
-    this.schedule = new events.Rule(this, 'Schedule', {
+    const started = scheduleDailyJob(this, this.function, {
       ruleName: `strongroom-${stage}-retention`,
       description: `Strongroom ${stage}: remove records whose retention expired (DAT-4)`,
       schedule: props.schedule ?? events.Schedule.cron({ minute: '15', hour: '3' }),
-      targets: [
-        new targets.LambdaFunction(this.function.function, {
-          // Safe to run again: a removed record is gone, and each removal is conditioned.
-          maxEventAge: Duration.hours(6),
-          retryAttempts: 2,
-        }),
-      ],
+      alarmName: `strongroom-${stage}-retention-failed`,
+      alarmDescription:
+        'DAT-4: the retention job failed for at least one tenant; its expired records stay until a run succeeds. See the retention function logs (tenant ids and error codes).',
+      incidents: props.incidents,
     });
-
-    this.failureAlarm = this.function.function
-      .metricErrors({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM })
-      .createAlarm(this, 'Failed', {
-        alarmName: `strongroom-${stage}-retention-failed`,
-        alarmDescription:
-          'DAT-4: the retention job failed for at least one tenant; its expired records stay until a run succeeds. See the retention function logs (tenant ids and error codes).',
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    props.incidents.notify(this.failureAlarm);
+    this.schedule = started.rule;
+    this.failureAlarm = started.failureAlarm;
   }
 }

@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { purgedTables } from '#shared/services/lifecycle';
 import type { AuditSigningKeys } from './audit-signing-keys';
+import { scheduleDailyJob } from './daily-job';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
 import { RouteFunction } from './route-function';
@@ -89,30 +89,16 @@ export class TenantPurgeJob extends Construct {
     props.signingKeys.grantSign(role);
     props.tenantKeys.grantDeletion(role);
 
-    this.schedule = new events.Rule(this, 'Schedule', {
+    const started = scheduleDailyJob(this, this.function, {
       ruleName: `strongroom-${stage}-tenant-purge`,
       description: `Strongroom ${stage}: purge terminated tenants after their export window (DAT-2)`,
       schedule: props.schedule ?? events.Schedule.cron({ minute: '15', hour: '2' }),
-      targets: [
-        new targets.LambdaFunction(this.function.function, {
-          // A purge is safe to run again (idempotent); tomorrow's run picks up what failed.
-          maxEventAge: Duration.hours(6),
-          retryAttempts: 2,
-        }),
-      ],
+      alarmName: `strongroom-${stage}-tenant-purge-failed`,
+      alarmDescription:
+        'DAT-2: the scheduled purge of terminated tenants failed; their items and keys outlive the 30-day window until it succeeds. See the tenant-purge function logs.',
+      incidents: props.incidents,
     });
-
-    this.failureAlarm = this.function.function
-      .metricErrors({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM })
-      .createAlarm(this, 'Failed', {
-        alarmName: `strongroom-${stage}-tenant-purge-failed`,
-        alarmDescription:
-          'DAT-2: the scheduled purge of terminated tenants failed; their items and keys outlive the 30-day window until it succeeds. See the tenant-purge function logs.',
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    props.incidents.notify(this.failureAlarm);
+    this.schedule = started.rule;
+    this.failureAlarm = started.failureAlarm;
   }
 }
