@@ -51,6 +51,8 @@ export const reasons = {
     "This queue is the export worker's on-failure destination: Lambda sends it the stream position of an export given up after its retries, for an operator to look into. Nothing consumes it automatically; its depth raises an alarm on the incident topic.",
   streamFailureQueue:
     "This queue is the audit stream's on-failure destination: Lambda sends it the position of a batch given up after its retries, for an operator to replay. Nothing consumes it automatically, so a second dead-letter queue behind it would never receive anything; its depth raises an alarm on the incident topic.",
+  publishedJwksRotation:
+    "The secret holds the user pool's public JWKS, not a credential: there is nothing to rotate, and the pipeline writes it again after every deployment of the stage (npm run publish-jwks).",
   apiKeyPepperRotation:
     'The API-key pepper rotates by a versioned procedure (add v2, make it current; stored hashes name their version), not by a rotation Lambda: a new random value would silently invalidate every API key. See infra/constructs/api-key-pepper.ts.',
 } as const;
@@ -85,6 +87,10 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
     acknowledge(platform.apiKeyPepper.secret, {
       rule: 'AwsSolutions-SMG4',
       reason: reasons.apiKeyPepperRotation,
+    });
+    acknowledge(platform.publishedJwks.secret, {
+      rule: 'AwsSolutions-SMG4',
+      reason: reasons.publishedJwksRotation,
     });
     const jobs = [
       platform.checkpointSigner.function,

@@ -58,8 +58,6 @@ const reasons = {
     'CDK grants write one AWS::IAM::Policy per role, attached to that role only and scoped to the resources the role uses (INF-2: one role per function). A customer-managed policy would be the same statements in a resource that could be attached to other roles; the least-privilege content is proven by the infra tests, not by the policy kind.',
   lambdaVpcDev:
     'The dev stage is configured without the private network (strongroom:stageSettings.dev.privateNetwork: false): it holds no production data, and keeping it cheap and simple is the point of the setting. Prod runs every function in isolated subnets behind VPC endpoints (INF-7, proven by the infra tests).',
-  lambdaVpcDeployTime:
-    "The Cognito JWKS fetcher only: a deploy-time custom resource with no permission beyond its log group, environment key and traces, which CloudFormation invokes when the user pool is created or replaced to read the pool's public signing keys from https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json. Cognito documents its PrivateLink endpoint for the user pools API (SDK and REST API requests), not for the pool's .well-known documents; an unauthenticated request through the endpoint is evaluated against the endpoint policy, which admits only our account's principals; and a pool with a domain (AUTH-4 federation) cannot be used through the endpoint at all. The authorizer and every other function of prod run in the private network and fetch no keys at run time (INF-7, AUTH-6).",
   defaultSecurityGroup:
     "The VPC's default security group keeps its default rules because restricting it takes a CDK custom-resource Lambda that would run outside the VPC; nothing uses the default group: every function and every interface endpoint has a security group of its own (the infra tests prove each function's group and that no rule allows more than HTTPS to the endpoints).",
   pipelineArtifacts:
@@ -116,32 +114,17 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     reason: reasons.inlinePolicies,
     controls: ['INF-2'],
   },
-  ...(['LambdaInsideVPC', 'lambda_inside_vpc_check'] as const).flatMap((rule) => {
-    const packs: readonly PolicyPackName[] = rule === 'LambdaInsideVPC' ? nagPacks : ['cfn-guard'];
-    const resourceTypes = ['AWS::Lambda::Function'];
-    return [
-      {
-        packs,
-        rule,
-        resourceTypes,
-        constructPath: /^strongroom-dev\//,
-        disposition: 'accepted' as const,
-        category: 'Dev stage without the private network, by configuration',
-        reason: reasons.lambdaVpcDev,
-        controls: ['INF-7'],
-      },
-      {
-        packs,
-        rule,
-        resourceTypes,
-        constructPath: /^strongroom-[a-z0-9-]+\/platform\/CognitoJwks\/Fetcher\/Function\/Resource$/,
-        disposition: 'accepted' as const,
-        category: 'Deploy-time JWKS fetcher outside the private network',
-        reason: reasons.lambdaVpcDeployTime,
-        controls: ['INF-7', 'AUTH-6'],
-      },
-    ];
-  }),
+  // Prod has no function outside its private network: only dev, by configuration.
+  ...(['LambdaInsideVPC', 'lambda_inside_vpc_check'] as const).map((rule) => ({
+    packs: rule === 'LambdaInsideVPC' ? nagPacks : (['cfn-guard'] as readonly PolicyPackName[]),
+    rule,
+    resourceTypes: ['AWS::Lambda::Function'],
+    constructPath: /^strongroom-dev\//,
+    disposition: 'accepted' as const,
+    category: 'Dev stage without the private network, by configuration',
+    reason: reasons.lambdaVpcDev,
+    controls: ['INF-7'],
+  })),
   {
     packs: nagPacks,
     rule: 'VPCDefaultSecurityGroupClosed',

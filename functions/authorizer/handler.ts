@@ -14,11 +14,18 @@
  * Refusals: `Unauthorized` (401) when the caller is not authenticated; a Deny policy
  * (403) when it is, but not in the tenant it asks for.
  */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyAuthenticator } from '#shared/auth/api-key-authenticator';
 import { type ApiKeyEnvironment, parseApiKey } from '#shared/auth/api-key-format';
-import { preloadJwks } from '#shared/auth/cognito-jwks';
+import {
+  cognitoJwksUrl,
+  PublishedJwksFetcher,
+  PublishedJwksUnavailableError,
+  secretReader,
+} from '#shared/auth/cognito-jwks';
 import { type FailedAttemptSettings, FailedAttempts } from '#shared/auth/failed-attempts';
 import { type Principal, toAuthorizerContext } from '#shared/auth/principal';
 import { SupportAccess } from '#shared/auth/support-access';
@@ -101,7 +108,12 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
       claims = await deps.verifier.verify(credential.token);
     } catch (error) {
       // The reason is logged without the token itself; the client only learns 401.
-      logger.info('access token refused', { reason: error instanceof Error ? error.name : 'unknown' });
+      if (error instanceof PublishedJwksUnavailableError) {
+        // Every token fails until the keys are published: an operator must see this.
+        logger.error('access token refused: no trusted keys', { reason: error.message });
+      } else {
+        logger.info('access token refused', { reason: error instanceof Error ? error.name : 'unknown' });
+      }
       throw new Error('Unauthorized');
     }
 
@@ -248,23 +260,35 @@ export function authorizerDependencies(
 }
 
 // Module scope: created once per container. In AWS the verifier trusts only the
-// configured pool, whose JWKS the stack read at deployment; the local runtime builds its
-// own handler with the preloaded development JWKS (infra/local), never this one.
+// configured pool, with the keys the pipeline published for it (shared/auth/cognito-jwks.ts);
+// the local runtime builds its own handler with the preloaded development JWKS
+// (infra/local), never this one.
 const config = loadRuntimeConfig();
+const jwksSecretArn = config.secretArns?.['cognito-jwks'];
+const secrets = new SecretsManagerClient({});
 
 export const handler = createAuthorizerHandler(
   authorizerDependencies(config, {
-    // COGNITO_JWKS: the pool's keys, read at deployment (no key fetch from a private network, INF-7).
-    verifier: preloadJwks(
-      CognitoJwtVerifier.create({
+    verifier: CognitoJwtVerifier.create(
+      {
         userPoolId: config.userPoolId,
         // The API's client, and the federated sign-in client when the stage has identity providers.
         clientId: [config.userPoolClientId, process.env.COGNITO_FEDERATED_CLIENT_ID ?? ''].filter(
           (id) => id !== '',
         ),
         tokenUse: 'access',
-      }),
-      process.env.COGNITO_JWKS,
+      },
+      {
+        // Never fetched from Cognito: a private stage has no route to it (INF-7).
+        jwksCache: new SimpleJwksCache({
+          fetcher: new PublishedJwksFetcher(
+            cognitoJwksUrl(config.region, config.userPoolId),
+            jwksSecretArn === undefined
+              ? () => Promise.reject(new Error('SECRET_ARNS names no cognito-jwks secret'))
+              : secretReader(secrets, jwksSecretArn),
+          ),
+        }),
+      },
     ),
   }),
 );

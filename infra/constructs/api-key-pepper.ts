@@ -64,18 +64,26 @@ export class ApiKeyPepper extends Construct {
 
   /** Reading the pepper: GetSecretValue on this secret, and Decrypt of its key through Secrets Manager only. */
   grantRead(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [this.secretArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kms:Decrypt'],
-      resourceArns: [this.encryptionKey.key.keyArn],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-      },
-    });
+    grantSecretRead(grantee, this.secretArn, this.encryptionKey.key.keyArn, Stack.of(this).region);
   }
+}
+
+/** GetSecretValue on one secret, and Decrypt of its key only through Secrets Manager of the region. */
+export function grantSecretRead(
+  grantee: iam.IGrantable,
+  secretArn: string,
+  keyArn: string,
+  region: string,
+): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['secretsmanager:GetSecretValue'],
+    resourceArns: [secretArn],
+  });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:Decrypt'],
+    resourceArns: [keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+  });
 }

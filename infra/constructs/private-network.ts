@@ -71,7 +71,8 @@ export const allEndpoints: readonly EndpointName[] = [
 /** Why the functions need each interface endpoint (INF-7); docs/network.md has the per-function table. */
 export const interfaceEndpointReasons: Readonly<Record<InterfaceEndpointName, string>> = {
   kms: 'tenant data keys (GenerateDataKey, Decrypt), tenant key creation and deletion, checkpoint signing and the published signing keys',
-  secretsmanager: 'the API-key pepper (authorizer, API-key routes)',
+  secretsmanager:
+    "the API-key pepper (authorizer, API-key routes) and the user pool's published JWKS (authorizer)",
   sts: 'tenant sessions: AssumeRole and TagSession on the tenant access role (AZ-3)',
   logs: 'direct CloudWatch Logs API calls to the stage log groups; function output itself goes through the Lambda service',
   xray: 'active tracing: the X-Ray daemon in the execution environment sends segments from inside the VPC',

@@ -7,6 +7,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct, IConstruct } from 'constructs';
 import packageJson from '../../package.json' with { type: 'json' };
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
+import { cognitoJwksPublishStatements } from '../constructs/published-jwks';
 import { keyAdministrationActions, keyUsageActions, StrongroomKey } from '../constructs/strongroom-key';
 import { acknowledge, logicalIdOf } from '../nag-suppressions';
 import type { PipelineConfig } from '../pipeline-config';
@@ -14,6 +15,9 @@ import type { StrongroomStage } from './strongroom-stage';
 
 /** The synth step: install exactly the lockfile, run every test and gate, then synthesize (cdk-nag fails it on a finding). */
 export const synthCommands = ['npm ci', 'npm test', 'npx cdk synth'] as const;
+
+/** After each stage's deployment: publish its user pool's JWKS for the authorizer (INF-7, infra/publish-jwks.ts). */
+export const publishJwksCommands = ['npm ci', 'npm run publish-jwks'] as const;
 
 /**
  * The CDK CLI of self-mutation: the version package.json pins (the registry's `latest` tag
@@ -51,6 +55,8 @@ export class PipelineStack extends Stack {
   readonly buildLogs: EncryptedLogGroup;
   /** The approval before each stage but the first, by stage name. */
   readonly approvals: ReadonlyMap<string, pipelines.ManualApprovalStep>;
+  /** The step after each stage's deployment that publishes its user pool's JWKS, by stage name. */
+  readonly jwksPublishers: ReadonlyMap<string, pipelines.CodeBuildStep>;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -100,6 +106,7 @@ export class PipelineStack extends Stack {
     });
 
     const approvals = new Map<string, pipelines.ManualApprovalStep>();
+    const jwksPublishers = new Map<string, pipelines.CodeBuildStep>();
     props.stages.forEach((stage, index) => {
       const name = stage.platform.stageName;
       const approval =
@@ -109,9 +116,22 @@ export class PipelineStack extends Stack {
               comment: `Promote to ${name}: ${props.stages[index - 1]?.platform.stageName} is deployed; review its change sets and checks first (INF-8).`,
             });
       if (approval) approvals.set(name, approval);
-      this.pipeline.addStage(stage, { pre: approval ? [approval] : [] });
+      const { userPoolIdOutput, jwksSecretArnOutput } = stage.platform;
+      const publisher = new pipelines.CodeBuildStep(`PublishJwks-${name}`, {
+        input: source,
+        commands: [...publishJwksCommands],
+        envFromCfnOutputs: { USER_POOL_ID: userPoolIdOutput, JWKS_SECRET_ARN: jwksSecretArnOutput },
+        rolePolicyStatements: cognitoJwksPublishStatements(
+          stage.platform.account,
+          stage.platform.region,
+          name,
+        ),
+      });
+      jwksPublishers.set(name, publisher);
+      this.pipeline.addStage(stage, { pre: approval ? [approval] : [], post: [publisher] });
     });
     this.approvals = approvals;
+    this.jwksPublishers = jwksPublishers;
     // Built now rather than at synthesis, so its constructs exist for the acknowledgements.
     this.pipeline.buildPipeline();
     // The DR-region support stack (artifact replication bucket and key) is as protected as this one.
@@ -304,6 +324,19 @@ export class PipelineStack extends Stack {
       },
       { rule: 'AwsSolutions-IAM5[Resource::*]', reason: pipelineReasons.assetRole },
     );
+    for (const [stageName, publisher] of this.jwksPublishers) {
+      const project = `Pipeline/strongroom-${stageName}/${publisher.id}/${publisher.id}`;
+      acknowledge(
+        this.#generated(`${project}/Role/DefaultPolicy`),
+        ...read,
+        ...grant('Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'),
+        ...codeBuild(project),
+        {
+          rule: `AwsSolutions-IAM5[Resource::arn:aws:kms:${this.region}:${this.account}:key/*]`,
+          reason: pipelineReasons.jwksPublisherKey,
+        },
+      );
+    }
     acknowledge(artifacts, { rule: 'AwsSolutions-S1', reason: pipelineReasons.artifactAccessLogs });
     for (const { replicationBucket } of replication) {
       acknowledge(replicationBucket, { rule: 'AwsSolutions-S1', reason: pipelineReasons.artifactAccessLogs });
@@ -332,6 +365,8 @@ export const pipelineReasons = {
     'cdk deploy of the pipeline stack reads stack status (cloudformation:DescribeStacks) and lists the bootstrap bucket (s3:ListBucket); the statement holds only those two read actions.',
   assetRole:
     'CDK Pipelines shares one asset-publishing role between its asset projects and grants it CodeBuild logs, reports and StartBuild/StopBuild/BatchGetBuilds on any project; an explicit Deny (OnlyTheAssetProjects) limits starting and stopping builds to the asset projects themselves.',
+  jwksPublisherKey:
+    "The stage's JWKS secret key is created by the stage's own stack, so the pipeline cannot name its id; the statement allows only Decrypt, Encrypt and GenerateDataKey, only through Secrets Manager in the stage's region (kms:ViaService) and only for the stage's JWKS secret (kms:EncryptionContext:SecretARN).",
   artifactAccessLogs:
     'Pipeline artifact buckets (primary and DR-region replication) hold synthesized templates and function bundles, never customer data; they are KMS-encrypted with rotating keys, block public access and deny non-TLS requests, and pipeline executions are recorded by CloudTrail. A server access log bucket per region would log the pipeline reading its own artifacts.',
 } as const;

@@ -12,7 +12,6 @@ import { AuditSigningKeys } from '../constructs/audit-signing-keys';
 import { AuditStreamConsumer } from '../constructs/audit-stream-consumer';
 import { StrongroomBackups } from '../constructs/backups';
 import { CheckpointSignerJob } from '../constructs/checkpoint-signer-job';
-import { CognitoJwks } from '../constructs/cognito-jwks';
 import { DataTables } from '../constructs/data-tables';
 import { ExportBucket } from '../constructs/export-bucket';
 import { ExportWorker } from '../constructs/export-worker';
@@ -20,6 +19,7 @@ import { IdentityFederation } from '../constructs/identity-federation';
 import { IdentityGrants } from '../constructs/identity-grants';
 import { IncidentTopic } from '../constructs/incident-topic';
 import { PrivateNetwork, regionAvailabilityZones } from '../constructs/private-network';
+import { cognitoJwksSecretKey, PublishedJwks } from '../constructs/published-jwks';
 import { RetentionJob } from '../constructs/retention-job';
 import { RouteFunction } from '../constructs/route-function';
 import { StageEndpointPolicies } from '../constructs/stage-endpoint-policies';
@@ -122,7 +122,11 @@ export class PlatformStack extends Stack {
   /** The stage's private network, when its configuration asks for one (INF-7). */
   readonly network: PrivateNetwork | undefined;
   /** The user pool's JWKS, read at deployment for the authorizer (INF-7, AUTH-6). */
-  readonly cognitoJwks: CognitoJwks;
+  readonly publishedJwks: PublishedJwks;
+  /** The user pool id, for the pipeline's PublishJwks step. */
+  readonly userPoolIdOutput: CfnOutput;
+  /** The published JWKS secret's ARN, for the pipeline's PublishJwks step. */
+  readonly jwksSecretArnOutput: CfnOutput;
 
   /** The region's zones without a context lookup (the private network spans every one, INF-7). */
   override get availabilityZones(): string[] {
@@ -197,10 +201,7 @@ export class PlatformStack extends Stack {
       environmentKey: this.functionKey.key,
       logKey: this.logKey.key,
     };
-    this.cognitoJwks = new CognitoJwks(this, 'CognitoJwks', {
-      ...functionProps,
-      userPool: this.users.userPool,
-    });
+    this.publishedJwks = new PublishedJwks(this, 'PublishedJwks', { stage });
     this.federation =
       props.stageConfig.federation === undefined
         ? undefined
@@ -232,8 +233,11 @@ export class PlatformStack extends Stack {
       ...functionProps,
       environment: {
         ...environment,
-        SECRET_ARNS: pepperArns,
-        COGNITO_JWKS: this.cognitoJwks.value,
+        // And the pool's keys as the pipeline published them (no key fetch from a private network, INF-7).
+        SECRET_ARNS: JSON.stringify({
+          [apiKeyPepperSecretName]: this.apiKeyPepper.secretArn,
+          [cognitoJwksSecretKey]: this.publishedJwks.secretArn,
+        }),
         // Access tokens of federated sign-in come from their own app client.
         ...(this.federation ? { COGNITO_FEDERATED_CLIENT_ID: this.federation.client.userPoolClientId } : {}),
       },
@@ -244,6 +248,7 @@ export class PlatformStack extends Stack {
 
     // The authorizer finds a caller's memberships through the platform-scoped identity index.
     this.dataTables.grantItemRead(this.authorizerFunction.role, 'members', ['byIdentity']);
+    this.publishedJwks.grantRead(this.authorizerFunction.role);
     // What identity and access need beyond their tables: the pepper, the user pool, the
     // authorizer's narrow writes (AUTH-2, AUTH-5, AZ-5).
     new IdentityGrants(this, 'IdentityGrants', {
@@ -392,7 +397,7 @@ export class PlatformStack extends Stack {
         archive: this.archive,
         exportBucket: this.exportBucket,
         signingKeys: this.signingKeys,
-        secretArns: [this.apiKeyPepper.secretArn],
+        secretArns: [this.apiKeyPepper.secretArn, this.publishedJwks.secretArn],
         tenantAccessRole: this.tenantAccess.role,
         userPool: this.users.userPool,
         backups: this.backups,
@@ -401,7 +406,10 @@ export class PlatformStack extends Stack {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
-    new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });
+    this.userPoolIdOutput = new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });
+    this.jwksSecretArnOutput = new CfnOutput(this, 'CognitoJwksSecretArn', {
+      value: this.publishedJwks.secretArn,
+    });
     new CfnOutput(this, 'UserPoolClientId', { value: this.users.client.userPoolClientId });
     new CfnOutput(this, 'TenantAccessRoleArn', { value: this.tenantAccess.role.roleArn });
     new CfnOutput(this, 'AuditArchiveBucketName', { value: this.archive.bucket.bucketName });

@@ -1,15 +1,24 @@
 /**
- * The Cognito user pool's JSON Web Key Set, preloaded at deploy time (INF-7, AUTH-6).
+ * The Cognito user pool's JSON Web Key Set, published at deployment (INF-7, AUTH-6).
  *
  * In a stage with a private network the authorizer has no route to the internet, and Cognito
  * does not document its JWKS (`https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`)
  * as served through the cognito-idp interface endpoint; a pool with a domain (federated
- * sign-in, AUTH-4) cannot use that endpoint at all. So a deploy-time custom resource fetches
- * the set once (functions/cognito-jwks) and the stack passes it to the authorizer as
- * `COGNITO_JWKS`; the authorizer verifies with these keys and needs no network for them.
- * Cognito does not rotate a user pool's signing keys; a new pool means a new deployment,
- * which fetches its keys.
+ * sign-in, AUTH-4) cannot use that endpoint at all. So the pipeline, after deploying a
+ * stage, fetches the set (its build has internet access) and publishes it to the stage's
+ * `strongroom/<stage>/cognito-jwks` secret (`publishCognitoJwks`); the authorizer's verifier
+ * reads its keys from there (`PublishedJwksFetcher`), through the Secrets Manager endpoint.
+ * No function of the stage ever needs the internet for them. Cognito does not rotate a user
+ * pool's signing keys; a new pool comes with a deployment, after which the pipeline
+ * publishes its keys, and a token signed by a key the verifier has not seen makes it read
+ * the secret again (at most once per 10 seconds per container, aws-jwt-verify's penalty box).
  */
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { Fetcher } from 'aws-jwt-verify/https';
 
 /** One RSA signing key of a Cognito JWKS, with only the fields a verifier uses. */
 export interface CognitoJwk {
@@ -25,7 +34,7 @@ export interface CognitoJwks {
   readonly keys: readonly CognitoJwk[];
 }
 
-/** CloudFormation custom-resource data is limited to 4,096 bytes; Cognito's two RSA-2048 keys take about 900. */
+/** Cognito's two RSA-2048 keys take about 900 bytes; anything far larger is not a pool's JWKS. */
 export const maxJwksBytes = 3_500;
 
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -90,7 +99,7 @@ export function parseCognitoJwks(text: string): CognitoJwks {
   return { keys: kept };
 }
 
-/** Fetches and checks a pool's JWKS; the compact JSON it returns fits custom-resource data. */
+/** Fetches and checks a pool's JWKS from Cognito; returns it as compact JSON of the kept fields. */
 export async function fetchCognitoJwks(
   region: string,
   userPoolId: string,
@@ -107,19 +116,96 @@ export async function fetchCognitoJwks(
   return compact;
 }
 
-/** What preloading needs of a verifier; aws-jwt-verify's CognitoJwtVerifier has it. */
-export interface JwksCacheable {
-  /** Takes the JWKS; typed `never` so any verifier's own JWKS type fits. */
-  cacheJwks(jwks: never): void;
+/** The published JWKS cannot be read or is not a valid Cognito JWKS: the authorizer refuses every token until it is. */
+export class PublishedJwksUnavailableError extends Error {
+  readonly code = 'published-jwks-unavailable';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'PublishedJwksUnavailableError';
+  }
 }
 
 /**
- * Preloads the verifier with the deploy-time JWKS from `COGNITO_JWKS`, when the stack set
- * one; without it (local runtime, tests) the verifier is returned as it is.
+ * aws-jwt-verify's fetcher for the authorizer: answers the pool's JWKS URL from the published
+ * secret, never from the network, and refuses any other URL (the verifier asks for no other).
  */
-export function preloadJwks<V extends JwksCacheable>(verifier: V, value: string | undefined): V {
-  if (value === undefined || value === '') return verifier;
-  const jwks = parseCognitoJwks(value);
-  verifier.cacheJwks({ keys: jwks.keys.map((key) => ({ ...key })) } as never);
-  return verifier;
+export class PublishedJwksFetcher implements Fetcher {
+  readonly #jwksUrl: string;
+  readonly #read: () => Promise<string | undefined>;
+
+  /** `read` returns the secret's current value. */
+  constructor(jwksUrl: string, read: () => Promise<string | undefined>) {
+    this.#jwksUrl = jwksUrl;
+    this.#read = read;
+  }
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    if (uri !== this.#jwksUrl) {
+      throw new PublishedJwksUnavailableError(`only the pool's jwks is published, not ${uri}`);
+    }
+    let value: string | undefined;
+    try {
+      value = await this.#read();
+    } catch (error) {
+      throw new PublishedJwksUnavailableError(
+        `the published jwks cannot be read: ${error instanceof Error ? error.name : 'unknown error'}`,
+      );
+    }
+    let jwks: CognitoJwks;
+    try {
+      jwks = parseCognitoJwks(value ?? '');
+    } catch (error) {
+      // Before the first publication the secret holds the random value it was created with.
+      throw new PublishedJwksUnavailableError(
+        `the published jwks is not a cognito jwks (${error instanceof Error ? error.message : 'unreadable'}): publish it with the pipeline's PublishJwks step or npm run publish-jwks`,
+      );
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(jwks));
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+}
+
+/** Reads a secret's string value through Secrets Manager. */
+export function secretReader(
+  client: SecretsManagerClient,
+  secretId: string,
+): () => Promise<string | undefined> {
+  return async () => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+}
+
+export interface PublishCognitoJwksInput {
+  readonly region: string;
+  readonly userPoolId: string;
+  /** Name or ARN of the stage's `strongroom/<stage>/cognito-jwks` secret. */
+  readonly secretId: string;
+  readonly secrets: SecretsManagerClient;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+export interface PublishedJwks {
+  /** False when the secret already held exactly these keys (nothing was written). */
+  readonly changed: boolean;
+  readonly keyIds: readonly string[];
+}
+
+/**
+ * Fetches the pool's JWKS from Cognito, checks it, and writes it to the stage's secret
+ * unless the secret holds the same keys already: the pipeline runs it after every deployment
+ * of a stage, so a retry or an unchanged pool writes no new secret version.
+ */
+export async function publishCognitoJwks(input: PublishCognitoJwksInput): Promise<PublishedJwks> {
+  const compact = await fetchCognitoJwks(input.region, input.userPoolId, input.fetch ?? fetch);
+  const keyIds = parseCognitoJwks(compact).keys.map((key) => key.kid);
+  let current: string | undefined;
+  try {
+    current = await secretReader(input.secrets, input.secretId)();
+  } catch (error) {
+    // A secret without any value yet answers ResourceNotFoundException; anything else is a real failure.
+    if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
+  }
+  if (current === compact) return { changed: false, keyIds };
+  await input.secrets.send(new PutSecretValueCommand({ SecretId: input.secretId, SecretString: compact }));
+  return { changed: true, keyIds };
 }

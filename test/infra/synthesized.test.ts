@@ -6,10 +6,9 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { NIST80053R5Checks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { managedRuleGroups } from '#infra/constructs/api-firewall';
-import { cognitoJwksExemption } from '#infra/constructs/cognito-jwks';
 import { gatewayPrefixLists } from '#infra/constructs/private-network';
 import { keyAdministrationActions } from '#infra/constructs/strongroom-key';
-import { synthCommands } from '#infra/stacks/pipeline-stack';
+import { publishJwksCommands, synthCommands } from '#infra/stacks/pipeline-stack';
 import { crossTenantGroups, routeGroupTables } from '#infra/stacks/platform-stack';
 import { securityTxtValidityDays } from '#shared/config/product';
 import { gatewayProblems, problemContentType, problemTypeBase } from '#shared/http/problem';
@@ -68,7 +67,7 @@ function referencedId(value: unknown): string | undefined {
 
 /**
  * Functions that serve no route: the audit ledger's, the exports', the backups' and the data
- * lifecycle's jobs, and the deploy-time JWKS fetcher.
+ * lifecycle's jobs.
  */
 const jobFunctions = [
   'checkpoint-signer',
@@ -77,7 +76,6 @@ const jobFunctions = [
   'backup-settings',
   'restore-validation',
   'backup-freshness',
-  'cognito-jwks',
   'tenant-purge',
   'retention',
 ] as const;
@@ -164,6 +162,7 @@ describe('[INF-3][INF-5] stacks, regions and stages', () => {
           `alias/strongroom/${stage}/exports`,
           `alias/strongroom/${stage}/audit-signing`,
           `alias/strongroom/${stage}/audit-signing/1`,
+          `alias/strongroom/${stage}/cognito-jwks`,
           `alias/strongroom/${stage}/api-key-pepper`,
           `alias/strongroom/${stage}/backups`,
         ].sort(),
@@ -646,7 +645,9 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
 
   it('[AUTH-5][SEC-1][ENC-2] keeps the API-key pepper in Secrets Manager under its own key, read by the authorizer and the API-key routes only', () => {
     const template = platformOf('dev');
-    const [secretId, secret] = onlyResourceOf(template, 'AWS::SecretsManager::Secret');
+    const [secretId, secret] = resourcesOf(template, 'AWS::SecretsManager::Secret').find(
+      ([, each]) => each.Properties.Name === 'strongroom/dev/api-key-pepper',
+    ) ?? ['', { Properties: {} }];
     expect(secret.Properties).toMatchObject({
       Name: 'strongroom/dev/api-key-pepper',
       GenerateSecretString: {
@@ -664,7 +665,9 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
     expect(secret.Properties.SecretString).toBeUndefined();
     const readers = iamStatements(template)
       .filter(({ statement }) => list(statement.Action).includes('secretsmanager:GetSecretValue'))
-      .filter(({ statement }) => referencedId(statement.Resource) === secretId)
+      .filter(({ statement }) =>
+        list(statement.Resource).some((resource) => referencedId(resource) === secretId),
+      )
       .map(({ where }) => where.replace(/DefaultPolicy.*$/, ''));
     expect(readers.sort()).toEqual(['AuthorizerRole', 'RouteapikeysRole']);
     for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
@@ -1911,9 +1914,7 @@ describe('[ENC-3][ENC-4] IAM for tenant keys, limited by tag', () => {
 });
 
 /** Functions of a private stage that stay outside its network, each with its documented reason (INF-7). */
-const outsideTheNetwork: Readonly<Record<string, string>> = {
-  'cognito-jwks': cognitoJwksExemption,
-};
+const outsideTheNetwork: Readonly<Record<string, string>> = {};
 
 /** Every endpoint of a private stage: gateway endpoints by service suffix, interface endpoints by service name. */
 const gatewayServices = ['dynamodb', 's3'] as const;
@@ -2213,31 +2214,35 @@ describe('[INF-7][INF-1] private network of prod', () => {
     );
   });
 
-  it('gives the authorizer the pool JWKS read at deployment, so it fetches no keys at run time', () => {
+  it("gives the authorizer the pool's JWKS as the pipeline published it, readable by the authorizer only, written by no function", () => {
     for (const stage of stageNames) {
       const template = platformOf(stage);
-      const [jwksId, jwks] = onlyResourceOf(template, 'Custom::CognitoJwks');
-      expect(referencedId(jwks.Properties.UserPoolId)).toMatch(/^UsersUserPool/);
+      const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret').filter(([, each]) =>
+        String(each.Properties.Name).endsWith('/cognito-jwks'),
+      );
+      expect(secrets).toHaveLength(1);
+      const [secretId, secret] = secrets[0] as (typeof secrets)[number];
+      expect(secret.Properties.Name).toBe(`strongroom/${stage}/cognito-jwks`);
+      expect(referencedId(secret.Properties.KmsKeyId)).toBe(
+        keyIdByAlias(template, `alias/strongroom/${stage}/cognito-jwks`),
+      );
       const authorizer = functionsOf(template).find(({ name }) => name === 'authorizer');
       const variables =
         (authorizer?.fn.Properties.Environment as { Variables?: Json } | undefined)?.Variables ?? {};
-      expect(variables.COGNITO_JWKS).toEqual({ 'Fn::GetAtt': [jwksId, 'Jwks'] });
-      // The fetcher holds nothing but its log group, environment key and traces.
-      const fetcher = functionsOf(template).find(({ name }) => name === 'cognito-jwks');
-      const role = referencedId(fetcher?.fn.Properties.Role);
-      const actions = iamStatements(template)
-        .filter(({ where }) => where.startsWith('CognitoJwksFetcher'))
-        .flatMap(({ statement }) => list(statement.Action).map(String));
-      expect(role).toMatch(/^CognitoJwksFetcher/);
-      expect([...new Set(actions)].sort()).toEqual(
-        [
-          'kms:Decrypt',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'xray:PutTelemetryRecords',
-          'xray:PutTraceSegments',
-        ].sort(),
+      expect(JSON.stringify(variables.SECRET_ARNS)).toContain(
+        `\\"cognito-jwks\\":\\"",{"Ref":"${secretId}"}`,
       );
+      expect(variables).not.toHaveProperty('COGNITO_JWKS');
+      // Who may read or write it in the stage: the authorizer reads, nobody writes.
+      const touching = iamStatements(template).filter(({ statement }) =>
+        json(statement.Resource).includes(`"${secretId}"`),
+      );
+      expect(touching.length).toBeGreaterThan(0);
+      for (const { where } of touching) expect(where).toMatch(/^Authorizer/);
+      expect(touching.flatMap(({ statement }) => list(statement.Action))).toEqual([
+        'secretsmanager:GetSecretValue',
+      ]);
+      expect(resourcesOf(template, 'Custom::CognitoJwks')).toHaveLength(0);
     }
   });
 
@@ -2255,7 +2260,7 @@ describe('[INF-7][INF-1] private network of prod', () => {
     }
   });
 
-  it('leaves NIST 800-53 R5 LambdaInsideVPC in prod only on the deploy-time JWKS fetcher', () => {
+  it('leaves no NIST 800-53 R5 LambdaInsideVPC finding in prod: every function is in the network', () => {
     const prodStage = s.stages.find((stage) => stage.platform.stageName === 'prod');
     if (prodStage === undefined) throw new Error('no prod stage');
     const report = new NIST80053R5Checks().validateScope(prodStage);
@@ -2263,7 +2268,7 @@ describe('[INF-7][INF-1] private network of prod', () => {
       .filter((violation) => violation.ruleName === 'NIST.800.53.R5-LambdaInsideVPC')
       .flatMap((violation) => violation.violatingResources.map((resource) => resource.constructPath ?? ''));
     // The DR stack's setting function and both backup jobs run in their region's network.
-    expect(outside).toEqual(['strongroom-prod/platform/CognitoJwks/Fetcher/Function/Resource']);
+    expect(outside).toEqual([]);
   });
 });
 
@@ -2312,6 +2317,43 @@ describe('[INF-8] deployment pipeline', () => {
     for (const stage of [dev, prod]) {
       const names = (stage?.Actions ?? []).map((action) => action.Configuration?.StackName);
       expect(names).toEqual(expect.arrayContaining([`${stage?.Name}-platform`, `${stage?.Name}-dr`]));
+    }
+  });
+
+  it("publishes each stage's user pool JWKS after its deployment, with write access to that stage's JWKS secret only", () => {
+    const template = pipelineTemplate();
+    for (const stage of pipelineStages().filter(({ Name }) => Name.startsWith('strongroom-'))) {
+      const name = stage.Name.replace('strongroom-', '');
+      const publish = stage.Actions.find((action) => action.Name === `PublishJwks-${name}`);
+      const deploys = stage.Actions.filter((action) => action.ActionTypeId.Provider === 'CloudFormation');
+      for (const deploy of deploys) expect(publish?.RunOrder ?? 0).toBeGreaterThan(deploy.RunOrder ?? 1);
+      const variables = JSON.parse(String(publish?.Configuration?.EnvironmentVariables)) as {
+        name: string;
+        value: string;
+      }[];
+      expect(Object.fromEntries(variables.map((each) => [each.name, each.value]))).toEqual({
+        USER_POOL_ID: expect.stringMatching(/\.UserPoolId\}$/),
+        JWKS_SECRET_ARN: expect.stringMatching(/\.CognitoJwksSecretArn\}$/),
+      });
+      const projectId = referencedId(publish?.Configuration?.ProjectName);
+      const [, project] =
+        resourcesOf(template, 'AWS::CodeBuild::Project').find(([id]) => id === projectId) ?? [];
+      const buildspec = JSON.parse(String((project?.Properties.Source as Json | undefined)?.BuildSpec)) as {
+        phases: { build: { commands: string[] } };
+      };
+      expect(buildspec.phases.build.commands).toEqual([...publishJwksCommands]);
+      expect((project?.Properties.Environment as Json | undefined)?.PrivilegedMode).toBe(false);
+      const role = referencedId(project?.Properties.ServiceRole);
+      const secretWrites = iamStatements(template).filter(({ statement }) =>
+        list(statement.Action).includes('secretsmanager:PutSecretValue'),
+      );
+      const own = secretWrites.filter(({ where }) =>
+        where.startsWith(String(role).replace(/Role[A-F0-9]{8}$/, 'Role')),
+      );
+      expect(own).toHaveLength(1);
+      expect(list(own[0]?.statement.Resource)).toEqual([
+        `arn:aws:secretsmanager:${s.config.primaryRegion}:${s.config.account}:secret:strongroom/${name}/cognito-jwks-??????`,
+      ]);
     }
   });
 

@@ -1,21 +1,54 @@
 /**
- * The Cognito JWKS read at deployment (INF-7, AUTH-6): what is accepted as a pool's keys,
- * the fetcher's URL, the custom-resource handler's answers to CloudFormation, and the
- * authorizer's preloading.
+ * The Cognito JWKS as the pipeline publishes it and the authorizer trusts it (INF-7, AUTH-6):
+ * what is accepted as a pool's keys, the URL they come from, the publication to the stage's
+ * secret, and a real aws-jwt-verify verifier that reads its keys from the published copy only.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { describe, expect, it, vi } from 'vitest';
-import { createCognitoJwksHandler } from '#functions/cognito-jwks/handler';
-import { cognitoJwksUrl, fetchCognitoJwks, parseCognitoJwks, preloadJwks } from '#shared/auth/cognito-jwks';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  cognitoJwksUrl,
+  fetchCognitoJwks,
+  PublishedJwksFetcher,
+  PublishedJwksUnavailableError,
+  parseCognitoJwks,
+  publishCognitoJwks,
+  secretReader,
+} from '#shared/auth/cognito-jwks';
 
-function rsaJwk(kid: string): Record<string, unknown> {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+function rsaKeyPair(kid: string): { jwk: Record<string, unknown>; privateKey: KeyObject } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }, privateKey };
 }
 
-const jwks = { keys: [rsaJwk('one'), rsaJwk('two')] };
+const one = rsaKeyPair('one');
+const two = rsaKeyPair('two');
+const jwks = { keys: [one.jwk, two.jwk] };
 const pool = 'eu-central-1_AbCdEf123';
+const poolUrl = cognitoJwksUrl('eu-central-1', pool);
+
+/** An access token as Cognito issues it, signed RS256 by `privateKey` under `kid`. */
+function accessToken(kid: string, privateKey: KeyObject): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const signed = `${encode({ alg: 'RS256', kid, typ: 'JWT' })}.${encode({
+    iss: `https://cognito-idp.eu-central-1.amazonaws.com/${pool}`,
+    sub: 'subject',
+    client_id: 'client',
+    token_use: 'access',
+    iat: now,
+    exp: now + 600,
+  })}`;
+  return `${signed}.${sign('sha256', Buffer.from(signed), privateKey).toString('base64url')}`;
+}
 
 describe('[INF-7][AUTH-6] the pool JWKS', () => {
   it('builds the URL of a pool of the region only', () => {
@@ -29,16 +62,16 @@ describe('[INF-7][AUTH-6] the pool JWKS', () => {
   });
 
   it('keeps only the public fields of RS256 signing keys', () => {
-    const parsed = parseCognitoJwks(JSON.stringify({ keys: [{ ...jwks.keys[0], x5c: ['ignored'] }] }));
+    const parsed = parseCognitoJwks(JSON.stringify({ keys: [{ ...one.jwk, x5c: ['ignored'] }] }));
     expect(Object.keys(parsed.keys[0] ?? {}).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
   });
 
   it.each([
     ['no keys', { keys: [] }, /1 to 4 keys, got 0/],
     ['an HMAC key', { keys: [{ kty: 'oct', kid: 'x', k: 'c2VjcmV0' }] }, /must be an rs256 signing key/],
-    ['a private key', { keys: [{ ...jwks.keys[0], d: 'AQAB' }] }, /holds private or symmetric key material/],
-    ['a short modulus', { keys: [{ ...jwks.keys[0], n: 'AQAB' }] }, /modulus of 2048 bits or more/],
-    ['the same kid twice', { keys: [jwks.keys[0], jwks.keys[0]] }, /repeats a kid/],
+    ['a private key', { keys: [{ ...one.jwk, d: 'AQAB' }] }, /holds private or symmetric key material/],
+    ['a short modulus', { keys: [{ ...one.jwk, n: 'AQAB' }] }, /modulus of 2048 bits or more/],
+    ['the same kid twice', { keys: [one.jwk, one.jwk] }, /repeats a kid/],
   ])('refuses %s', (_name, value, message) => {
     expect(() => parseCognitoJwks(JSON.stringify(value))).toThrow(message);
   });
@@ -55,75 +88,95 @@ describe('[INF-7][AUTH-6] the pool JWKS', () => {
       fetchCognitoJwks('eu-central-1', pool, (async () => new Response('nope', { status: 404 })) as never),
     ).rejects.toThrow(/answered 404/);
   });
+});
 
-  it('preloads a verifier from COGNITO_JWKS, and leaves it alone without one', () => {
-    const cached: unknown[] = [];
-    const verifier = { cacheJwks: (value: never) => cached.push(value) };
-    expect(preloadJwks(verifier, undefined)).toBe(verifier);
-    expect(cached).toHaveLength(0);
-    preloadJwks(verifier, JSON.stringify(jwks));
-    expect((cached[0] as { keys: { kid: string }[] }).keys.map((key) => key.kid)).toEqual(['one', 'two']);
-    expect(() => preloadJwks(verifier, '{"keys":[]}')).toThrow(/1 to 4 keys/);
+describe('[INF-7][AUTH-6] the authorizer trusts the published keys only', () => {
+  function verifierReading(read: () => Promise<string | undefined>) {
+    return CognitoJwtVerifier.create(
+      { userPoolId: pool, clientId: 'client', tokenUse: 'access' },
+      { jwksCache: new SimpleJwksCache({ fetcher: new PublishedJwksFetcher(poolUrl, read) }) },
+    );
+  }
+
+  it("verifies a token signed by a published key, reading the secret once, and refuses another key's token", async () => {
+    const read = vi.fn(async () => JSON.stringify({ keys: [one.jwk] }));
+    const verifier = verifierReading(read);
+    await expect(verifier.verify(accessToken('one', one.privateKey))).resolves.toMatchObject({
+      sub: 'subject',
+    });
+    await expect(verifier.verify(accessToken('one', one.privateKey))).resolves.toBeDefined();
+    expect(read).toHaveBeenCalledTimes(1);
+    // Signed by an unpublished key: the verifier reads the secret again, does not find it, refuses.
+    await expect(verifier.verify(accessToken('two', two.privateKey))).rejects.toThrow();
+    // The right kid with another key's signature is refused too.
+    await expect(verifier.verify(accessToken('one', two.privateKey))).rejects.toThrow();
+  });
+
+  it('refuses every token while the secret holds no JWKS (before the first publication)', async () => {
+    const verifier = verifierReading(async () => 'Xq3kd8Zr0Lw2PAbnG7cYvT5sEeHuJmQ1');
+    await expect(verifier.verify(accessToken('one', one.privateKey))).rejects.toThrow(
+      PublishedJwksUnavailableError,
+    );
+  });
+
+  it("answers no URL but the pool's own, and names an unreadable secret", async () => {
+    const fetcher = new PublishedJwksFetcher(poolUrl, async () => JSON.stringify(jwks));
+    await expect(fetcher.fetch(cognitoJwksUrl('eu-central-1', 'eu-central-1_Other1'))).rejects.toThrow(
+      /only the pool's jwks is published/,
+    );
+    const published = JSON.parse(new TextDecoder().decode(await fetcher.fetch(poolUrl)));
+    expect(published.keys.map((key: { kid: string }) => key.kid)).toEqual(['one', 'two']);
+    const failing = new PublishedJwksFetcher(poolUrl, () => Promise.reject(new Error('AccessDenied')));
+    await expect(failing.fetch(poolUrl)).rejects.toThrow(/published jwks cannot be read/);
   });
 });
 
-describe('[INF-7] the deploy-time JWKS custom resource', () => {
-  const event = (type: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent =>
-    ({
-      RequestType: type,
-      ServiceToken: 'arn:aws:lambda:eu-central-1:111122223333:function:x',
-      ResponseURL: 'https://cloudformation-custom-resource-response-eucentral1.s3.amazonaws.com/x',
-      StackId: 'stack',
-      RequestId: 'request',
-      LogicalResourceId: 'CognitoJwks',
-      ResourceType: 'Custom::CognitoJwks',
-      ResourceProperties: { ServiceToken: 'x', UserPoolId: pool },
-      ...(type === 'Create'
-        ? {}
-        : { PhysicalResourceId: 'cognito-jwks-CognitoJwks', OldResourceProperties: {} }),
-    }) as CloudFormationCustomResourceEvent;
+describe('[INF-7][AUTH-6] publishing the JWKS to the stage secret (AWS SDK mocked: Secrets Manager is AWS-only)', () => {
+  const secretsManager = mockClient(SecretsManagerClient);
+  afterEach(() => secretsManager.reset());
+  const secretId = 'strongroom/dev/cognito-jwks';
+  const cognito = vi.fn(async () => new Response(JSON.stringify(jwks), { status: 200 }));
+  const publish = () =>
+    publishCognitoJwks({
+      region: 'eu-central-1',
+      userPoolId: pool,
+      secretId,
+      secrets: new SecretsManagerClient({}),
+      fetch: cognito as never,
+    });
 
-  function handlerWith(jwksAnswer: Response) {
-    const answers: { url: string; body: Record<string, unknown> }[] = [];
-    const fetchMock = async (url: string, init?: RequestInit) => {
-      if (init?.method === 'PUT') {
-        answers.push({ url, body: JSON.parse(String(init.body)) });
-        return new Response('', { status: 200 });
-      }
-      return jwksAnswer;
-    };
-    return {
-      handle: createCognitoJwksHandler({ fetch: fetchMock as never, region: 'eu-central-1' }),
-      answers,
-    };
-  }
-
-  it('answers SUCCESS with the compact JWKS on create and update', async () => {
-    for (const type of ['Create', 'Update'] as const) {
-      const { handle, answers } = handlerWith(new Response(JSON.stringify(jwks)));
-      await handle(event(type), { logStreamName: 'stream' });
-      expect(answers[0]?.body).toMatchObject({
-        Status: 'SUCCESS',
-        PhysicalResourceId: 'cognito-jwks-CognitoJwks',
-      });
-      expect(
-        parseCognitoJwks(String((answers[0]?.body.Data as { Jwks: string } | undefined)?.Jwks)).keys,
-      ).toHaveLength(2);
-    }
+  it('writes the checked keys over the placeholder, and the authorizer side reads them back', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: secretId })
+      .resolves({ SecretString: 'placeholder' });
+    secretsManager.on(PutSecretValueCommand).resolves({});
+    await expect(publish()).resolves.toEqual({ changed: true, keyIds: ['one', 'two'] });
+    const written = secretsManager.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+    expect(written?.SecretId).toBe(secretId);
+    expect(parseCognitoJwks(String(written?.SecretString)).keys.map((key) => key.kid)).toEqual([
+      'one',
+      'two',
+    ]);
+    expect(cognito).toHaveBeenCalledWith(poolUrl, expect.objectContaining({ redirect: 'error' }));
   });
 
-  it('answers FAILED with the reason when the keys cannot be read, and SUCCESS without fetching on delete', async () => {
-    const failing = handlerWith(new Response('{"keys":[]}'));
-    await failing.handle(event('Create'), { logStreamName: 'stream' });
-    expect(failing.answers[0]?.body).toMatchObject({
-      Status: 'FAILED',
-      Reason: expect.stringMatching(/1 to 4 keys/),
-    });
-    expect(failing.answers[0]?.body.Data).toBeUndefined();
+  it('writes nothing when the secret holds the same keys (a retried or unchanged deployment)', async () => {
+    const current = await fetchCognitoJwks('eu-central-1', pool, cognito as never);
+    secretsManager.on(GetSecretValueCommand, { SecretId: secretId }).resolves({ SecretString: current });
+    await expect(publish()).resolves.toEqual({ changed: false, keyIds: ['one', 'two'] });
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    await expect(secretReader(new SecretsManagerClient({}), secretId)()).resolves.toBe(current);
+  });
 
-    const deleting = handlerWith(new Response('not used'));
-    await deleting.handle(event('Delete'), { logStreamName: 'stream' });
-    expect(deleting.answers).toHaveLength(1);
-    expect(deleting.answers[0]?.body).toMatchObject({ Status: 'SUCCESS' });
+  it('writes a secret that has no value yet, and writes nothing when Cognito answers no valid JWKS', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(new ResourceNotFoundException({ message: 'no value', $metadata: {} }));
+    secretsManager.on(PutSecretValueCommand).resolves({});
+    await expect(publish()).resolves.toMatchObject({ changed: true });
+    secretsManager.resetHistory();
+    cognito.mockResolvedValueOnce(new Response(JSON.stringify({ keys: [{ ...one.jwk, d: 'AQAB' }] })));
+    await expect(publish()).rejects.toThrow(/private or symmetric key material/);
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 });
