@@ -23,10 +23,13 @@ import {
   CreateKeyCommand,
   DecryptCommand,
   GenerateDataKeyCommand,
+  GetKeyPolicyCommand,
   KMSClient,
+  PutKeyPolicyCommand,
   ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import canonicalize from 'canonicalize';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { isTenantId } from '#shared/tenancy/tenant-id';
 import { type CheckpointSigner, createCheckpointSigner } from './signing';
@@ -379,6 +382,41 @@ export class KmsKeyService implements KeyService {
     return { keyId: keyArn, replicaRegion: settings.replicaRegion };
   }
 
+  /**
+   * Brings a tenant key's policy, in both regions (a multi-Region key's replica has a policy
+   * of its own), to what `tenantKeyPolicy` gives today, for keys created under an earlier
+   * policy (keys made before exports lacked the export purpose). Writes only a policy that
+   * differs; `apply: false` only reports.
+   */
+  async applyTenantKeyPolicy(
+    tenantId: string,
+    ref: TenantKeyRef,
+    apply: boolean,
+  ): Promise<{ region: string; keyId: string; outcome: 'current' | 'updated' | 'outdated' }[]> {
+    checkTenant(tenantId);
+    const wanted = tenantKeyPolicy(this.#required(), tenantId, this.#stage);
+    const copies: { region: string; keyId: string; client: KMSClient }[] = [
+      { region: ref.keyId.split(':')[3] ?? '', keyId: ref.keyId, client: this.#primary },
+      ...(ref.replicaRegion
+        ? [{ region: ref.replicaRegion, keyId: replicaArn(ref), client: this.#replica(ref.replicaRegion) }]
+        : []),
+    ];
+    const results: { region: string; keyId: string; outcome: 'current' | 'updated' | 'outdated' }[] = [];
+    for (const { region, keyId, client } of copies) {
+      const { Policy } = await client.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+      // Compared as JSON values: KMS may return the policy with other whitespace.
+      if (Policy !== undefined && canonicalJson(Policy) === canonicalJson(wanted)) {
+        results.push({ region, keyId, outcome: 'current' });
+      } else if (!apply) {
+        results.push({ region, keyId, outcome: 'outdated' });
+      } else {
+        await client.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: wanted }));
+        results.push({ region, keyId, outcome: 'updated' });
+      }
+    }
+    return results;
+  }
+
   async scheduleTenantKeyDeletion(tenantId: string, ref: TenantKeyRef): Promise<ScheduledKeyDeletion> {
     checkTenant(tenantId);
     const PendingWindowInDays = this.#required().deletionWindowDays ?? 30;
@@ -453,6 +491,59 @@ export class KmsKeyService implements KeyService {
 }
 
 /** The replica's ARN: a multi-Region key keeps its key id in every region. */
+/** What `reconcileTenantKeyPolicies` found and did, for an operator to read. */
+export interface TenantKeyPolicyReport {
+  readonly lines: readonly string[];
+  readonly summary: string;
+  /** Key copies whose policy differs and was not written (a report without apply). */
+  readonly outdated: number;
+  readonly updated: number;
+}
+
+/**
+ * Applies (or with `apply: false` only checks) today's tenant key policy on the keys of the
+ * given tenants. Purged tenants are skipped: their keys are pending deletion, and KMS
+ * refuses to change them.
+ */
+export async function reconcileTenantKeyPolicies(
+  keys: Pick<KmsKeyService, 'applyTenantKeyPolicy'>,
+  tenants: readonly { tenantId: string; status: string; keyRef: TenantKeyRef }[],
+  apply: boolean,
+): Promise<TenantKeyPolicyReport> {
+  const lines: string[] = [];
+  let outdated = 0;
+  let updated = 0;
+  let current = 0;
+  for (const tenant of tenants) {
+    if (tenant.status === 'purged') {
+      lines.push(`${tenant.tenantId}: purged, key pending deletion, skipped`);
+      continue;
+    }
+    for (const copy of await keys.applyTenantKeyPolicy(tenant.tenantId, tenant.keyRef, apply)) {
+      if (copy.outcome === 'outdated') outdated++;
+      else if (copy.outcome === 'updated') updated++;
+      else current++;
+      lines.push(`${tenant.tenantId}: ${copy.region} ${copy.keyId}: ${copy.outcome}`);
+    }
+  }
+  return {
+    lines,
+    outdated,
+    updated,
+    summary: `${tenants.length} tenants: ${current} key policies current, ${updated} updated, ${outdated} outdated${
+      outdated > 0 ? ' (run again with --apply to update them)' : ''
+    }`,
+  };
+}
+
+function canonicalJson(text: string): string {
+  try {
+    return canonicalize(JSON.parse(text)) ?? text;
+  } catch {
+    return text;
+  }
+}
+
 function replicaArn(ref: TenantKeyRef): string {
   const parts = ref.keyId.split(':');
   if (parts.length < 6 || !ref.replicaRegion) return ref.keyId;

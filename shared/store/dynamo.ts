@@ -20,7 +20,8 @@ import { TenantKeyring, type TenantKeyringOptions } from './tenant-keyring';
 import { type SessionCredentials, TenantSessions } from './tenant-sessions';
 import { TenantRegistry } from './tenants';
 
-const translateConfig = {
+/** How every document client of the project marshals items. */
+export const translateConfig = {
   marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   unmarshallOptions: { wrapNumbers: false },
 };

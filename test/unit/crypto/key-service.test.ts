@@ -5,7 +5,9 @@ import {
   CreateKeyCommand,
   DecryptCommand,
   GenerateDataKeyCommand,
+  GetKeyPolicyCommand,
   KMSClient,
+  PutKeyPolicyCommand,
   ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
@@ -16,7 +18,9 @@ import {
   DataKeyUnwrapError,
   KmsKeyService,
   LocalKeyService,
+  reconcileTenantKeyPolicies,
   TenantKeyUnavailableError,
+  tenantKeyPolicy,
 } from '#shared/crypto/key-service';
 import type { CheckpointSigner } from '#shared/crypto/signing';
 
@@ -126,6 +130,39 @@ describe('[ENC-4] [ENC-5] [DAT-2] KMS key service (KMS mocked with aws-sdk-clien
     const replicate = primary.commandCalls(ReplicateKeyCommand)[0]?.args[0].input;
     expect(replicate).toMatchObject({ KeyId: keyArn, ReplicaRegion: 'eu-west-1' });
     expect(replicate?.Tags).toContainEqual({ TagKey: 'strongroom:tenant', TagValue: 'acme' });
+  });
+
+  it("brings keys made under an earlier policy to today's in both regions, reports first, and leaves current ones alone", async () => {
+    const replicaArn = keyArn.replace('eu-central-1', 'eu-west-1');
+    const today = tenantKeyPolicy(settings, 'acme', 'dev');
+    // A key created before exports (DAT-1): its data-key statement allows no export purpose.
+    const before = today.replace(',"strongroom-tenant-export"', '');
+    expect(before).not.toBe(today);
+    primary.on(GetKeyPolicyCommand, { KeyId: keyArn }).resolves({ Policy: before });
+    // KMS may hand back the same policy formatted differently: that is current.
+    primary
+      .on(GetKeyPolicyCommand, { KeyId: replicaArn })
+      .resolves({ Policy: JSON.stringify(JSON.parse(today), null, 2) });
+    primary.on(PutKeyPolicyCommand).resolves({});
+    const tenants = [
+      { tenantId: 'acme', status: 'active', keyRef: { keyId: keyArn, replicaRegion: 'eu-west-1' } },
+      { tenantId: 'gone', status: 'purged', keyRef: { keyId: `${keyArn}-gone`, replicaRegion: 'eu-west-1' } },
+    ];
+
+    const report = await reconcileTenantKeyPolicies(service(), tenants, false);
+    expect(primary.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+    expect(report).toMatchObject({ outdated: 1, updated: 0 });
+    expect(report.lines).toEqual([
+      `acme: eu-central-1 ${keyArn}: outdated`,
+      `acme: eu-west-1 ${replicaArn}: current`,
+      'gone: purged, key pending deletion, skipped',
+    ]);
+
+    const applied = await reconcileTenantKeyPolicies(service(), tenants, true);
+    expect(applied).toMatchObject({ outdated: 0, updated: 1 });
+    const puts = primary.commandCalls(PutKeyPolicyCommand).map((call) => call.args[0].input);
+    expect(puts).toEqual([{ KeyId: keyArn, PolicyName: 'default', Policy: today }]);
+    expect(applied.summary).toBe('2 tenants: 1 key policies current, 1 updated, 0 outdated');
   });
 
   it('generates and unwraps data keys under the encryption context {tenantId, purpose, keyVersion}', async () => {
