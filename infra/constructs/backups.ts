@@ -220,7 +220,7 @@ export class StrongroomBackups extends Construct {
       // The validation reports within this window; AWS Backup deletes the copies after it.
       validationWindowHours: 4,
     });
-    this.restoreTestingSelection.addDependency(this.restoreTestingPlan);
+    this.restoreTestingSelection.addResourceDependency(this.restoreTestingPlan);
 
     this.validationFunction = new RouteFunction(this, 'ValidationFunction', {
       ...functionProps,
