@@ -31,6 +31,8 @@ export function dataLayout(dataDir: string) {
     root: dataDir,
     dynamodb: path.join(dataDir, 'dynamodb'),
     cognito: path.join(dataDir, 'cognito'),
+    /** The folder's data format (data-format.ts); `npm start` refuses another one. */
+    format: path.join(dataDir, 'format.json'),
     /** Demo users with their generated passwords (mode 0600, never logged). */
     demoUsers: path.join(dataDir, 'demo-users.json'),
     /** Endpoints and ids of the running stack, for `npm run token` (nothing secret). */

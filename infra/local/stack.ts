@@ -11,6 +11,7 @@ import { type AuditPoller, startAuditPoller } from './audit-poller';
 import { ensureTables } from './bootstrap-tables';
 import { cognitoLocalClient, ensureAppClient } from './cognito-app-client';
 import type { CognitoLocal } from './cognito-local';
+import { checkLocalDataFormat } from './data-format';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { findFreePort } from './ports';
 import { ensurePrivateDir } from './private-files';
@@ -103,6 +104,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const layout = dataLayout(options.dataDir);
   const allowedOrigins = options.allowedOrigins ?? defaultAllowedOrigins;
   await ensurePrivateDir(layout.root);
+  await checkLocalDataFormat(layout);
   await Promise.all([ensurePrivateDir(layout.dynamodb), ensurePrivateDir(layout.cognito)]);
 
   const dynamodbPort = options.dynamodbPort === 0 ? await findFreePort(loopbackHost) : options.dynamodbPort;
