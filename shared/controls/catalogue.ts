@@ -442,7 +442,7 @@ export const controls: readonly Control[] = [
       'On by stage configuration (strongroom:stageSettings.<stage>.privateNetwork): on for prod, off for dev.',
       "No prod function is outside the network. The user pool's JWKS (Cognito documents its PrivateLink endpoint for the user pools API, not for the pool's .well-known/jwks.json) is published by the pipeline after each deployment to a Secrets Manager secret the authorizer reads through its endpoint; until the first publication the authorizer refuses every token. The backup jobs read only the primary region (copy jobs), and each region's stack sets its own advanced backup setting from inside its own VPC.",
       'A user pool with a domain (federated sign-in) cannot be used through the cognito-idp endpoint: invitations and onboarding of such a stage need another path to Cognito.',
-      'Tenant-key deletion in the DR region (purge) needs a cross-region KMS endpoint (PrivateLink cross-region) once the purge job runs in prod.',
+      "Tenant-key deletion in the DR region (purge) goes through a cross-region KMS interface endpoint (PrivateLink) whose policy allows only ScheduleKeyDeletion on the stage's tenant keys.",
       'The X-Ray endpoint policy names actions only: X-Ray has no resource-level permissions.',
     ],
   },
