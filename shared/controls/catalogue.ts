@@ -561,7 +561,7 @@ export const controls: readonly Control[] = [
     ],
     status: 'implemented',
     openItems: [
-      'Tenant keys created before exports carry a key policy that allows only the tenant-data-key purpose: an operator brings them to today\'s policy (primary and DR replica) with npm run tenant-key-policies -- --apply (infra/tenant-key-policies.ts) before their tenants export in AWS.',
+      "Tenant keys created before exports carry a key policy that allows only the tenant-data-key purpose: an operator brings them to today's policy (primary and DR replica) with npm run tenant-key-policies -- --apply (infra/tenant-key-policies.ts) before their tenants export in AWS.",
       'An S3 presigned link works any number of times until it expires (5 minutes); only the local link is one-time.',
       'The archive is built in memory (about 2 GB of worker memory); very large tenants need a streaming build.',
     ],
