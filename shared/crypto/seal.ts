@@ -57,7 +57,9 @@ export type SealedItemErrorCode =
   | 'sealed-item-wrong-item'
   | 'sealed-item-tampered'
   | 'sealed-item-key-unavailable'
-  | 'sealed-item-unsealed-attributes';
+  | 'sealed-item-unsealed-attributes'
+  /** A plain index attribute names another tenant or item than the key the seal is bound to. */
+  | 'sealed-item-index-mismatch';
 
 /**
  * A sealed payload that does not open where it was found. `code` is stable; the message

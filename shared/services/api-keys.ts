@@ -333,11 +333,12 @@ async function commitKeyChange(
     detail: change.detail,
   };
   const stored = change.response ?? secretShownOnce(change.record.keyId, command.requestId);
-  const result = await context.mutations.commit(context.clients.forTenant(principal.tenantId), {
+  const client = context.clients.forTenant(principal.tenantId);
+  const result = await context.mutations.commit(client, {
     tenantId: principal.tenantId,
     writes: [
       context.apiKeys.write(change.record, change.previous),
-      context.members.stillActive(principal.tenantId, principal.actorId, principal.roles),
+      await context.members.stillActive(client, principal.tenantId, principal.actorId, principal.roles),
     ],
     entry,
     ...(command.idempotencyKey === undefined

@@ -151,11 +151,12 @@ async function commit(
     detail: { roles: [...grant.roles], expiresAt: grant.expiresAt, status: grant.status },
   };
   const response = change.respond(entry.id);
-  const result = await context.mutations.commit(context.clients.forTenant(principal.tenantId), {
+  const client = context.clients.forTenant(principal.tenantId);
+  const result = await context.mutations.commit(client, {
     tenantId: principal.tenantId,
     writes: [
       context.supportGrants.write(grant, change.previous),
-      context.members.stillActive(principal.tenantId, principal.actorId, principal.roles),
+      await context.members.stillActive(client, principal.tenantId, principal.actorId, principal.roles),
     ],
     entry,
     ...(command.idempotencyKey === undefined

@@ -15,7 +15,8 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { isTenantId, tenantPrefix } from '#shared/tenancy/tenant-id';
+import { assertIndexMatchesKey } from './item-sealing';
 import { tableName } from './tables';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -197,10 +198,18 @@ function keyOf(tenantId: string, keyId: string): { pk: string; sk: string } {
 }
 
 function toRecord(item: Record<string, unknown>): ApiKeyRecord {
+  const tenantId = String(item.tenantId);
+  const keyId = String(item.keyId);
+  // Tenant and identity id are plain index attributes: they must agree with the sealed key (ENC-3).
+  assertIndexMatchesKey(
+    'members',
+    item,
+    isTenantId(tenantId) && item.identityId === keyId ? keyOf(tenantId, keyId) : undefined,
+  );
   const previous = item.previous as Record<string, unknown> | undefined;
   return {
-    tenantId: String(item.tenantId),
-    keyId: String(item.keyId),
+    tenantId,
+    keyId,
     kind: item.kind === 'agent' ? 'agent' : 'apiKey',
     name: String(item.name),
     roles: Array.isArray(item.roles) ? item.roles.map(String) : [],

@@ -76,6 +76,39 @@ export function expressionAttributeNames(
   return found;
 }
 
+/**
+ * Index attributes are plain, so the seal does not cover them; only the item's key is bound.
+ * Where a store derives an index attribute from the key (the members table: `tenantId` from
+ * the partition, `identityId` from the sort key), it checks that the item as read still
+ * agrees with its own key, so nobody can point a sealed item at another tenant or identity
+ * by rewriting a plain attribute. `expected` is the key the item's plain attributes imply.
+ */
+export function assertIndexMatchesKey(
+  table: string,
+  item: Readonly<Record<string, unknown>>,
+  expected: { readonly pk: string; readonly sk: string } | undefined,
+): void {
+  if (expected !== undefined && item.pk === expected.pk && item.sk === expected.sk) return;
+  throw new SealedItemError(
+    'sealed-item-index-mismatch',
+    `item ${String(item.pk)}/${String(item.sk)} in table ${table}: its index attributes name another item`,
+  );
+}
+
+/**
+ * The attributes a sealed table keeps in the clear: its keys, its index keys, its TTL
+ * attribute and the plain attributes it declares. Everything else travels in the seal.
+ */
+export function plainAttributesOf(definition: TableDefinition): ReadonlySet<string> {
+  return new Set([
+    definition.partitionKey,
+    definition.sortKey,
+    ...definition.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ...(definition.timeToLiveAttribute ? [definition.timeToLiveAttribute] : []),
+    ...(definition.sealed?.plainAttributes ?? []),
+  ]);
+}
+
 export class ItemSealer {
   readonly #tables: ReadonlyMap<string, SealedTable>;
   readonly #keyring: () => TenantKeyring;
@@ -85,18 +118,11 @@ export class ItemSealer {
     const sealed = new Map<string, SealedTable>();
     for (const [name, definition] of definitions) {
       if (!definition.sealed) continue;
-      const plain = new Set([
-        definition.partitionKey,
-        definition.sortKey,
-        ...definition.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
-        ...(definition.timeToLiveAttribute ? [definition.timeToLiveAttribute] : []),
-        ...definition.sealed.plainAttributes,
-      ]);
       sealed.set(name, {
         id: definition.id,
         partitionKey: definition.partitionKey,
         sortKey: definition.sortKey,
-        plain,
+        plain: plainAttributesOf(definition),
       });
     }
     this.#tables = sealed;

@@ -6,6 +6,10 @@
  * keys, see api-keys.ts) and `<tenantId>#supportgrant` (see support-grants.ts). Only
  * people and API keys carry `identityId`, so only they appear in the platform-scoped
  * `byIdentity` index that the authorizer reads.
+ *
+ * Every item is sealed (ENC-3, tables.ts): issuer, subject, roles and status travel in the
+ * seal, so no condition can test them; what must hold at commit is read, checked and then
+ * pinned by the item's plain `version`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -15,7 +19,9 @@ import {
   QueryCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { ConflictError } from '#shared/domain/errors';
+import { isTenantId, tenantPrefix } from '#shared/tenancy/tenant-id';
+import { assertIndexMatchesKey } from './item-sealing';
 import { tableName, tables } from './tables';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -130,34 +136,34 @@ export class MemberStore {
     if (previous === undefined) {
       return { Put: { TableName: this.#table, Item, ConditionExpression: 'attribute_not_exists(pk)' } };
     }
-    const expected = versionOf(previous);
-    return {
-      Put: {
-        TableName: this.#table,
-        Item,
-        ConditionExpression:
-          expected === 1
-            ? 'attribute_exists(pk) AND (attribute_not_exists(#version) OR #version = :version)'
-            : '#version = :version',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':version': expected },
-      },
-    };
+    return { Put: { TableName: this.#table, Item, ...stillVersion(versionOf(previous)) } };
   }
 
   /**
    * A transaction item that holds only while the member is still active with exactly
    * these roles: an administrator removed or demoted a moment ago (whose token the
    * authorizer may still honour from its 60 s cache) cannot commit a change.
+   *
+   * Status and roles are sealed, so they are read here (consistently) and checked; the item
+   * then holds only while the membership is still the version read. A membership that is no
+   * longer active with these roles, or one that changes before the commit, commits nothing:
+   * a ConflictError (409) either way, as when the condition itself failed.
    */
-  stillActive(tenantId: string, identityId: string, roleList: readonly string[]): TransactItem {
+  async stillActive(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    identityId: string,
+    roleList: readonly string[],
+  ): Promise<TransactItem> {
+    const member = await this.get(client, tenantId, identityId);
+    if (member?.status !== 'active' || !sameRoles(member.roles, roleList)) {
+      throw new ConflictError('Your membership changed since this request was authorized; nothing changed.');
+    }
     return {
       ConditionCheck: {
         TableName: this.#table,
         Key: memberKey(tenantId, identityId),
-        ConditionExpression: '#status = :active AND #roles = :roles',
-        ExpressionAttributeNames: { '#status': 'status', '#roles': 'roles' },
-        ExpressionAttributeValues: { ':active': 'active', ':roles': [...roleList] },
+        ...stillVersion(versionOf(member)),
       },
     };
   }
@@ -177,14 +183,35 @@ export class MemberStore {
   }
 }
 
+/** The condition that an existing membership is still at `expected` (items seeded before versions read as 1). */
+function stillVersion(expected: number) {
+  return {
+    ConditionExpression:
+      expected === 1
+        ? 'attribute_exists(pk) AND (attribute_not_exists(#version) OR #version = :version)'
+        : '#version = :version',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':version': expected },
+  };
+}
+
+/** The same roles in the same order, as the list comparison of a condition would have it. */
+function sameRoles(stored: readonly string[], acting: readonly string[]): boolean {
+  return stored.length === acting.length && stored.every((role, index) => role === acting[index]);
+}
+
 function itemOf(member: Member): Record<string, unknown> {
   return { ...memberKey(member.tenantId, member.identityId), ...member, roles: [...member.roles] };
 }
 
 function toMember(item: Record<string, unknown>): Member {
+  const tenantId = String(item.tenantId);
+  const identityId = String(item.identityId);
+  // The index attributes must agree with the key the seal is bound to (ENC-3).
+  assertIndexMatchesKey('members', item, isTenantId(tenantId) ? memberKey(tenantId, identityId) : undefined);
   return {
-    tenantId: String(item.tenantId),
-    identityId: String(item.identityId),
+    tenantId,
+    identityId,
     issuer: String(item.issuer),
     subject: String(item.subject),
     roles: Array.isArray(item.roles) ? item.roles.map(String) : [],

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { platformTenantId } from '#shared/rbac/permissions';
 import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { assertIndexMatchesKey } from './item-sealing';
 import { tableName } from './tables';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -65,6 +66,8 @@ export class OnboardingRecords {
       new GetCommand({ TableName: this.#table, Key: keyOf(tenantId), ConsistentRead: true }),
     );
     if (!result.Item) return undefined;
+    // `tenantId` is a plain index attribute: it must agree with the sealed key (ENC-3).
+    assertIndexMatchesKey('members', result.Item, keyOf(String(result.Item.tenantId)));
     return {
       tenantId: String(result.Item.tenantId),
       status: 'active',

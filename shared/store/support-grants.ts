@@ -10,7 +10,8 @@ import {
   QueryCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { tenantPrefix } from '#shared/tenancy/tenant-id';
+import { isTenantId, tenantPrefix } from '#shared/tenancy/tenant-id';
+import { assertIndexMatchesKey } from './item-sealing';
 import { tableName } from './tables';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -92,9 +93,13 @@ function keyOf(tenantId: string, grantId: string): { pk: string; sk: string } {
 }
 
 function toGrant(item: Record<string, unknown>): SupportGrant {
+  const tenantId = String(item.tenantId);
+  const grantId = String(item.grantId);
+  // `tenantId` is a plain index attribute: it must agree with the sealed key (ENC-3).
+  assertIndexMatchesKey('members', item, isTenantId(tenantId) ? keyOf(tenantId, grantId) : undefined);
   return {
-    tenantId: String(item.tenantId),
-    grantId: String(item.grantId),
+    tenantId,
+    grantId,
     roles: Array.isArray(item.roles) ? item.roles.map(String) : [],
     status: item.status === 'active' ? 'active' : 'revoked',
     createdAt: String(item.createdAt),

@@ -81,12 +81,20 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: 'pk',
     sortKey: 'sk',
     scope: 'tenant',
-    // Keyed by a pseudonymous identity id so the authorizer finds a caller's tenants.
+    // Keyed by a pseudonymous identity id so the authorizer finds a caller's tenants. The
+    // index projects every attribute, the seal included, so the authorizer opens what it finds.
     indexes: [{ name: 'byIdentity', partitionKey: 'identityId', sortKey: 'tenantId', scope: 'platform' }],
     // Windows of failed API-key attempts expire by themselves (AUTH-2); members and keys carry no ttl.
     timeToLiveAttribute: 'ttl',
     stream: false,
     appendOnly: false,
+    // Issuer, subject, roles, status, labels, key hashes and grants are sealed. Plain besides the
+    // keys, the index keys (identity id, tenant id) and `ttl`: `version` for If-Match conditions;
+    // an API key's `lastUsedAt` and a failure window's `failures`, which the authorizer writes
+    // with UpdateItem limited to exactly those attributes (AUTH-2, AUTH-5): sealing them would
+    // need it to put whole items, roles included. A failure window (`<tenant>#apikey-failures`,
+    // key id, source pseudonym and window start in its key) holds nothing else, so no seal.
+    sealed: { plainAttributes: ['version', 'lastUsedAt', 'failures'] },
   },
   audit: {
     id: 'audit',

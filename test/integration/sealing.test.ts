@@ -12,13 +12,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SealedItemError } from '#shared/crypto/seal';
 import { CounterpartyStore } from '#shared/store/counterparties';
 import { DataClients } from '#shared/store/dynamo';
 import { InvoiceStore } from '#shared/store/invoices';
 import { tableName } from '#shared/store/tables';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { demoUser, localRuntimeConfig, localStack } from './support/local-stack';
+import { openError, rawText } from './support/sealed-items';
 import { tokenFor } from './support/tokens';
 
 let gateway: TestGateway;
@@ -77,12 +77,6 @@ async function rawItem(table: 'data' | 'idempotency', pk: string, sk: string) {
   );
   if (!result.Item) throw new Error(`no item ${pk}/${sk} in ${table}`);
   return result.Item;
-}
-
-function rawText(item: Record<string, unknown>): string {
-  return JSON.stringify(item, (_key, value) =>
-    value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value,
-  );
 }
 
 describe('[ENC-3] tenant items are sealed at rest', () => {
@@ -160,15 +154,6 @@ describe('[ENC-3] tenant items are sealed at rest', () => {
           Item: { ...(from as Record<string, AttributeValue>), pk: { S: pk }, sk: { S: sk } },
         }),
       );
-    }
-
-    async function openError(read: () => Promise<unknown>): Promise<SealedItemError> {
-      const error = await read().then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(SealedItemError);
-      return error as SealedItemError;
     }
 
     it("to another tenant's item: sealed-item-wrong-tenant", async () => {

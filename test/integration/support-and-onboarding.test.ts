@@ -5,7 +5,7 @@
  * in the tenant's own audit log. Tenants here are fresh; the operator is the seeded one.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -141,6 +141,9 @@ describe('[AZ-1] onboarding by the platform operator', () => {
         pid: process.pid,
       };
       await writeFile(path.join(dataDir, 'runtime.json'), JSON.stringify(state));
+      // The stack's tenant keys, as npm start's data folder holds them: the command seals the
+      // onboarding record and the owner's membership (ENC-3), which the gateway then opens.
+      await symlink(path.join(stack.dataDir, 'keys'), path.join(dataDir, 'keys'));
       const tenantId = uniqueTenantId('cli');
       const ownerEmail = uniqueEmail('cli-owner');
       const run = (...args: string[]) =>
