@@ -153,6 +153,23 @@ export class TenantKeyAccess extends Construct {
    * tenant data keys only, reads of the registry and the active-tenant check of every change.
    */
   grantDataKeyUse(fn: RouteFunction): void {
+    this.grantDataKeyOpening(fn);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckTenantStatus',
+        actions: ['dynamodb:ConditionCheckItem'],
+        resources: this.#dataTables.resourceArns('tenants', []),
+      }),
+    );
+  }
+
+  /**
+   * A function that opens tenant items but changes none (the authorizer, ENC-3: members, API
+   * keys and support grants are sealed): Decrypt of this stage's tenant keys for tenant data
+   * keys only, and reads of the registry that holds them wrapped. No status check: it commits
+   * no business change.
+   */
+  grantDataKeyOpening(fn: RouteFunction): void {
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'UnwrapTenantDataKeysOfThisStage',
@@ -166,15 +183,8 @@ export class TenantKeyAccess extends Construct {
         },
       }),
     );
-    // The registry: each change checks the tenant is still active (DAT-2), reads unwrap keys.
+    // The registry holds the wrapped data keys that Decrypt unwraps.
     this.#dataTables.grantItemRead(fn.role, 'tenants');
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CheckTenantStatus',
-        actions: ['dynamodb:ConditionCheckItem'],
-        resources: this.#dataTables.resourceArns('tenants', []),
-      }),
-    );
     this.#acknowledgeKeys(fn.role);
   }
 

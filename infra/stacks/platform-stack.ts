@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { maxRequestBodyBytes, securityTxtExpiry } from '#shared/config/product';
 import { authorizerModule, handlerModule, type RouteGroup, routeGroups } from '#shared/http/routes';
-import type { TableId } from '#shared/store/tables';
+import { type TableId, tables } from '#shared/store/tables';
 import type { StageConfig } from '../config';
 import { ApiAlarms } from '../constructs/api-alarms';
 import { ApiFirewall } from '../constructs/api-firewall';
@@ -301,20 +301,22 @@ export class PlatformStack extends Stack {
     );
     // A presigned download link is signed with the tenant's session: it opens that tenant's exports only.
     this.exportBucket.grantTenantRead(this.tenantAccess.role);
-    // Tenant keys (ENC-3, ENC-4): every group that writes sealed tables unwraps data keys; onboarding creates keys.
+    // Tenant keys (ENC-3, ENC-4): every group that touches sealed tables unwraps data keys; onboarding creates keys.
     this.tenantKeys = new TenantKeyAccess(this, 'TenantKeys', {
       stage,
       drRegion: props.drRegion,
       dataTables: this.dataTables,
       sealing: routeGroups
-        .filter((group) =>
-          routeGroupTables[group].some((table) => table === 'data' || table === 'idempotency'),
-        )
+        .filter((group) => routeGroupTables[group].some((table) => tables[table].sealed !== undefined))
         .map((group) => routeFunctions[group])
         .concat(this.exportWorker.function),
       onboarding: [routeFunctions.tenants],
     });
     this.tenantKeys.grantExportEncryption(this.exportWorker.function.role);
+    // ENC-3: members, API keys and support grants are sealed. The authorizer opens them (it
+    // writes only plain counters); the federation trigger reads and writes members.
+    this.tenantKeys.grantDataKeyOpening(this.authorizerFunction);
+    if (this.federation) this.tenantKeys.grantDataKeyUse(this.federation.trigger);
 
     this.api = new StrongroomApi(this, 'Api', {
       stage,

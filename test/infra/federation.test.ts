@@ -11,6 +11,7 @@ import { projectRoot } from '#infra/build-app';
 import { DataTables } from '#infra/constructs/data-tables';
 import { IdentityFederation } from '#infra/constructs/identity-federation';
 import { StrongroomKey } from '#infra/constructs/strongroom-key';
+import { TenantKeyAccess } from '#infra/constructs/tenant-key-access';
 import { UserDirectory } from '#infra/constructs/user-directory';
 import { type FederationConfig, parseFederationConfig } from '#infra/federation-config';
 
@@ -49,7 +50,9 @@ let config: FederationConfig;
 
 beforeAll(() => {
   config = parseFederationConfig(settings, 'federation') as FederationConfig;
-  const stack = new Stack(new App(), 'test', { env: { account: '111122223333', region: 'eu-central-1' } });
+  // Partition literals as cdk.json sets them: acknowledgements name ARNs as strings.
+  const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+  const stack = new Stack(app, 'test', { env: { account: '111122223333', region: 'eu-central-1' } });
   const users = new UserDirectory(stack, 'Users', { stage: 'dev' });
   const tableKey = new StrongroomKey(stack, 'TableKey', {
     stage: 'dev',
@@ -66,11 +69,12 @@ beforeAll(() => {
     purpose: 'function-environment',
     viaServices: ['lambda'],
   });
-  new IdentityFederation(stack, 'Federation', {
+  const dataTables = new DataTables(stack, 'Tables', { stage: 'dev', encryptionKey: tableKey.key });
+  const federation = new IdentityFederation(stack, 'Federation', {
     stage: 'dev',
     userPool: users.userPool,
     config,
-    dataTables: new DataTables(stack, 'Tables', { stage: 'dev', encryptionKey: tableKey.key }),
+    dataTables,
     projectRoot,
     environment: {
       STRONGROOM_MODE: 'aws',
@@ -81,6 +85,14 @@ beforeAll(() => {
     environmentKey: functionKey.key,
     logKey: logKey.key,
   });
+  // As the platform stack wires it: members are sealed (ENC-3), the trigger reads and writes them.
+  new TenantKeyAccess(stack, 'TenantKeys', {
+    stage: 'dev',
+    drRegion: 'eu-west-1',
+    dataTables,
+    sealing: [],
+    onboarding: [],
+  }).grantDataKeyUse(federation.trigger);
   template = Template.fromStack(stack);
 }, 120_000);
 
@@ -193,6 +205,41 @@ describe('[AUTH-3] federated users need the MFA claim of their IdP', () => {
     ]);
     expect(Object.keys(variables).filter((name) => name.startsWith('COGNITO_'))).toEqual([]);
     expect(JSON.stringify(template.toJSON())).not.toContain('acme-client-secret-value');
+  });
+});
+
+describe('[ENC-3][AUTH-4] the trigger opens and seals the members it keeps in line', () => {
+  it('may Decrypt data keys of this stage only, read the key registry and check the tenant is active', () => {
+    const [[, trigger]] = resources('AWS::Lambda::Function').filter(([, fn]) =>
+      String(fn.Properties.FunctionName).endsWith('-identity-federation'),
+    ) as [[string, { Properties: Record<string, unknown> }]];
+    const roleId = (trigger.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+      .flatMap(
+        ([, policy]) =>
+          (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      );
+    const kms = statements.filter((statement) => JSON.stringify(statement.Resource).includes(':key/*'));
+    expect(kms.map((statement) => statement.Action)).toEqual(['kms:Decrypt']);
+    expect(kms[0]?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/strongroom:stage': 'dev',
+        'kms:EncryptionContext:purpose': 'tenant-data-key',
+      },
+    });
+    const [[registryId]] = resources('AWS::DynamoDB::GlobalTable').filter(
+      ([, table]) => table.Properties.TableName === 'strongroom-dev-tenants',
+    ) as [[string, unknown]];
+    const onRegistry = statements
+      .filter((statement) => JSON.stringify(statement.Resource).includes(registryId))
+      .flatMap((statement) => [statement.Action].flat().map(String));
+    expect([...new Set(onRegistry)].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
   });
 });
 

@@ -306,6 +306,15 @@ describe('[ENC-2][BAK-1] tables', () => {
       ]);
       const indexes = (props.GlobalSecondaryIndexes as Json[] | undefined) ?? [];
       expect(indexes.map((index) => index.IndexName)).toEqual(definition.indexes.map((index) => index.name));
+      // ENC-3: an index of a sealed table projects every attribute, the seal included, so what
+      // is found through it opens (the authorizer's byIdentity lookups of sealed members).
+      if (definition.sealed) {
+        for (const index of indexes) {
+          expect(index.Projection, `${tableId}/${String(index.IndexName)}`).toEqual({
+            ProjectionType: 'ALL',
+          });
+        }
+      }
       expect((props.TimeToLiveSpecification as Json | undefined)?.AttributeName).toBe(
         definition.timeToLiveAttribute,
       );
@@ -606,7 +615,16 @@ describe('[INF-2][AZ-3][AUD-2] least privilege', () => {
         byTable.set(tableOf(resource), [...(byTable.get(tableOf(resource)) ?? []), statement]);
       }
     }
-    expect([...byTable.keys()].sort()).toEqual(['audit', 'auditHead', 'members']);
+    expect([...byTable.keys()].sort()).toEqual(['audit', 'auditHead', 'members', 'tenants']);
+    // The key registry (ENC-3): reads of the wrapped data keys that open sealed members, nothing else.
+    const registryActions = (byTable.get('tenants') ?? []).flatMap((statement) =>
+      list(statement.Action).map(String),
+    );
+    expect([...new Set(registryActions)].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
     // Members: reads (the identity index for the caller's tenants, grants by tenant), and one write.
     const memberActions = (byTable.get('members') ?? []).flatMap((statement) =>
       list(statement.Action).map(String),
@@ -1900,6 +1918,37 @@ describe('[ENC-3][ENC-4] IAM for tenant keys, limited by tag', () => {
       replicaRegion: s.config.drRegion,
       deletionWindowDays: 30,
     });
+  });
+
+  it('lets the authorizer open sealed members, API keys and grants: Decrypt of data keys only, registry reads only', () => {
+    const template = platformOf('dev');
+    const statements = statementsOf(template, 'authorizer');
+    const tenantKeys = statements.filter((statement) => json(statement.Resource).includes(':key/*'));
+    expect(tenantKeys).toHaveLength(1);
+    expect(list(tenantKeys[0]?.Action)).toEqual(['kms:Decrypt']);
+    expect(tenantKeys[0]?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/strongroom:stage': 'dev',
+        'kms:EncryptionContext:purpose': 'tenant-data-key',
+      },
+    });
+    // Only this stage's primary tenant keys, never the DR replicas. It seals nothing and
+    // commits no business change, so it makes no data key and checks no tenant status (the
+    // registry reads are the whole of its registry access: the test above).
+    expect(json(tenantKeys[0]?.Resource)).not.toContain(s.config.drRegion);
+  });
+
+  it('gives every function that reads or writes the members table a way to open it (ENC-3)', () => {
+    const template = platformOf('dev');
+    for (const group of routeGroups.filter((each) => routeGroupTables[each].includes('members'))) {
+      const unwrap = statementsOf(template, group).filter(
+        (statement) =>
+          json(statement.Resource).includes(':key/*') &&
+          json(list(statement.Action)) === json(['kms:Decrypt']) &&
+          json(statement.Condition).includes('tenant-data-key'),
+      );
+      expect(unwrap, group).toHaveLength(1);
+    }
   });
 
   it('gives no request handler any other KMS action on tenant keys', () => {
