@@ -31,7 +31,7 @@ describe('the local data folder format', () => {
     expect(error).toBeInstanceOf(LocalDataFormatError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `holds data format 1, and this Strongroom reads format ${localDataFormat} \\(it was written by an older version\\)\\. Nothing in it was changed\\. Move it aside`,
+        `holds data format 1, and this Strongroom reads format ${localDataFormat} \\(it was written by an older version\\)\\. Nothing in it was changed\\. Seal what it holds from before its tables were sealed with npm run migrate .*, or move it aside`,
       ),
     );
     expect((await readdir(root)).sort()).toEqual(['dynamodb']);
@@ -41,7 +41,17 @@ describe('the local data folder format', () => {
     const layout = dataLayout(root);
     await writeFile(layout.format, JSON.stringify({ format: localDataFormat + 1 }));
     await expect(checkLocalDataFormat(layout)).rejects.toThrow(
-      `holds data format ${localDataFormat + 1}, and this Strongroom reads format ${localDataFormat}. Nothing`,
+      `holds data format ${localDataFormat + 1}, and this Strongroom reads format ${localDataFormat}. Nothing in it was changed. Move it aside`,
     );
+  });
+
+  it('[ENC-3] names npm run migrate for a folder of format 2, whose members are not sealed yet', async () => {
+    const layout = dataLayout(root);
+    await writeFile(layout.format, JSON.stringify({ format: 2 }));
+    const error = await checkLocalDataFormat(layout).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LocalDataFormatError);
+    expect((error as Error).message).toContain('holds data format 2');
+    expect((error as Error).message).toContain('npm run migrate');
+    expect(JSON.parse(await readFile(layout.format, 'utf8'))).toEqual({ format: 2 });
   });
 });
