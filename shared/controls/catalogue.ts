@@ -96,7 +96,14 @@ export const controls: readonly Control[] = [
     text: "Every tenant item's payload (all attributes except key and index attributes) is sealed with AES-256-GCM under the tenant's data key; the associated data binds tenant, table, item key and key version, so a ciphertext moved to another tenant, item or table does not decrypt. Index attributes hold no personal or banking data.",
     enforcement: 'app',
     resourceTypes: [],
-    code: ['shared/crypto/seal.ts', 'shared/store/item-sealing.ts', 'shared/store/tenant-keyring.ts'],
+    code: [
+      'shared/crypto/seal.ts',
+      'shared/store/item-sealing.ts',
+      'shared/store/tenant-keyring.ts',
+      // Which tables are sealed (data, idempotency, members) and what each keeps plain.
+      'shared/store/tables.ts',
+      'infra/constructs/tenant-key-access.ts',
+    ],
     status: 'implemented',
   },
   {
