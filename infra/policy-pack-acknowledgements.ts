@@ -94,6 +94,8 @@ const reasons = {
     'Audit archive versions (and their DR-region replicas) are kept by Object Lock in compliance mode for the configured retention (AUD-2) and never expired by a lifecycle rule: the audit log is what proves, among other things, which records the retention job removed (DAT-4), so it outlives them.',
   guardDutyFeatures:
     "S3 protection is enabled through the detector's Features (S3_DATA_EVENTS), the current GuardDuty API; the Control Tower rule reads only the legacy DataSources.S3Logs property, and CloudFormation refuses a detector with both, while Lambda network-activity protection exists only as a feature.",
+  publishedJwksRotation:
+    "The published JWKS secret holds the user pool's public signing keys, nothing secret: Cognito owns and rotates the keys themselves, and the pipeline's publish step (npm run publish-jwks) replaces the value after every deployment of the stage. A Secrets Manager rotation function would have no credential to rotate; what protects the value is who may write it (the publish step only, infra/constructs/published-jwks.ts) and its own key (AUTH-6, INF-7).",
   pepperRotation:
     'The API-key pepper is versioned: rotation adds a version that becomes current while older versions keep verifying existing hashes until those keys are rotated (docs/runbooks/key-compromise.md). Rotation is a documented procedure today; a scheduled Secrets Manager rotation function that adds a version is planned (AUTH-5, SEC-1).',
   failureQueueDlq:
@@ -240,6 +242,16 @@ export const policyPackAcknowledgements: readonly PolicyPackAcknowledgement[] = 
     category: 'S3 access logs require SSE-S3',
     reason: reasons.sseS3ForAccessLogs,
     controls: ['ENC-2'],
+  },
+  {
+    packs: nagPacks,
+    rule: 'SecretsManagerRotationEnabled',
+    resourceTypes: ['AWS::SecretsManager::Secret'],
+    constructPath: /\/PublishedJwks\/Secret$/,
+    disposition: 'accepted',
+    category: 'Public keys republished by the pipeline, nothing to rotate',
+    reason: reasons.publishedJwksRotation,
+    controls: ['AUTH-6', 'INF-7'],
   },
   {
     packs: nagPacks,
