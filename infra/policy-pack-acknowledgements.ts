@@ -95,7 +95,7 @@ const reasons = {
   guardDutyFeatures:
     "S3 protection is enabled through the detector's Features (S3_DATA_EVENTS), the current GuardDuty API; the Control Tower rule reads only the legacy DataSources.S3Logs property, and CloudFormation refuses a detector with both, while Lambda network-activity protection exists only as a feature.",
   publishedJwksRotation:
-    "The published JWKS secret holds the user pool's public signing keys, nothing secret: Cognito owns and rotates the keys themselves, and the pipeline's publish step (npm run publish-jwks) replaces the value after every deployment of the stage. A Secrets Manager rotation function would have no credential to rotate; what protects the value is who may write it (the publish step only, infra/constructs/published-jwks.ts) and its own key (AUTH-6, INF-7).",
+    "The published JWKS secret holds the user pool's public signing keys, nothing secret: Cognito owns those keys (it does not rotate a pool's signing keys), and the pipeline's publish step (npm run publish-jwks) writes the value again after every deployment of the stage. A Secrets Manager rotation function would have no credential to rotate; what protects the value is who may write it (of the stage's and pipeline's roles, the publish step only: infra/constructs/published-jwks.ts) and its own key (AUTH-6, INF-7).",
   pepperRotation:
     'The API-key pepper is versioned: rotation adds a version that becomes current while older versions keep verifying existing hashes until those keys are rotated (docs/runbooks/key-compromise.md). Rotation is a documented procedure today; a scheduled Secrets Manager rotation function that adds a version is planned (AUTH-5, SEC-1).',
   failureQueueDlq:
