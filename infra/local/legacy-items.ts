@@ -17,7 +17,7 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dy
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { TenantKeyUnavailableError } from '#shared/crypto/key-service';
 import { SealedItemError } from '#shared/crypto/seal';
-import { DataClients } from '#shared/store/dynamo';
+import { DataClients, translateConfig } from '#shared/store/dynamo';
 import { plainAttributesOf } from '#shared/store/item-sealing';
 import { sealedAttribute, type TableId, tableIds, tableName, tables } from '#shared/store/tables';
 import { ensureTables } from './bootstrap-tables';
@@ -51,10 +51,7 @@ type Item = Record<string, unknown>;
 
 /** A document client without sealing or guard: it sees items exactly as stored. */
 function rawDocumentClient(config: RuntimeConfig): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(DataClients.rawClient(config), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: false },
-  });
+  return DynamoDBDocumentClient.from(DataClients.rawClient(config), translateConfig);
 }
 
 async function* storedItems(
