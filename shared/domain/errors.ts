@@ -106,6 +106,12 @@ export class UnsupportedMediaTypeError extends StrongroomError {
   readonly status = 415;
 }
 
+/** An invoice names a counterparty the tenant does not have (any more). */
+export class CounterpartyNotFoundError extends StrongroomError {
+  readonly code = 'counterparty-not-found';
+  readonly status = 422;
+}
+
 export class IdempotencyKeyReuseError extends StrongroomError {
   readonly code = 'idempotency-key-reused';
   readonly status = 422;

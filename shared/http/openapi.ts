@@ -141,10 +141,11 @@ const problems = {
     status: '415',
     description: 'The request body must be application/json.',
   },
-  idempotencyKeyReused: {
-    name: 'IdempotencyKeyReused',
+  unprocessable: {
+    name: 'Unprocessable',
     status: '422',
-    description: 'This Idempotency-Key was already used for a different request.',
+    description:
+      "Well-formed, but not acceptable: this Idempotency-Key was already used for a different request, or the body names something the tenant does not have or a value its rules refuse; the problem's code says which (idempotency-key-reused, counterparty-not-found, retention-below-minimum).",
   },
   preconditionRequired: {
     name: 'PreconditionRequired',
@@ -244,7 +245,7 @@ function operationOf(
     ...(writes ? [problems.conflict] : []),
     ...(ifMatch ? [problems.preconditionFailed] : []),
     ...(route.body ? [problems.payloadTooLarge, problems.unsupportedMediaType] : []),
-    ...(route.method === 'POST' ? [problems.idempotencyKeyReused] : []),
+    ...(route.method === 'POST' || route.body ? [problems.unprocessable] : []),
     ...(ifMatch ? [problems.preconditionRequired] : []),
     problems.tooManyRequests,
     problems.serverError,

@@ -6,6 +6,7 @@ import type { Principal } from '#shared/auth/principal';
 import {
   ConflictError,
   ContentionError,
+  CounterpartyNotFoundError,
   NotFoundError,
   PreconditionFailedError,
   ValidationError,
@@ -26,6 +27,7 @@ import {
 } from '#shared/domain/invoices';
 import type { Payment } from '#shared/domain/payments';
 import type { CreateInvoiceBody } from '#shared/http/schemas/invoices';
+import { CounterpartyStore } from '#shared/store/counterparties';
 import { requestFingerprint, type StoredResponse } from '#shared/store/idempotency';
 import { auditEntryFor } from './audit-entries';
 import type { ServiceContext } from './context';
@@ -58,9 +60,21 @@ export async function createInvoice(
     now,
   );
   const response = command.respond(invoice, entry.id);
+  const counterparty = counterpartyCheck(context, principal.tenantId, body.counterpartyId);
   const result = await context.mutations.commit(client, {
     tenantId: principal.tenantId,
-    writes: [context.invoices.createWrite(principal.tenantId, invoice)],
+    writes: [
+      context.invoices.createWrite(principal.tenantId, invoice),
+      ...(counterparty ? [counterparty.write] : []),
+    ],
+    ...(counterparty
+      ? {
+          conditionFailed: (failed: readonly number[]) =>
+            failed.includes(1)
+              ? counterparty.error()
+              : new ConflictError('The resource changed or already exists; read it again and retry.'),
+        }
+      : {}),
     entry,
     ...(idempotencyKey === undefined
       ? {}
@@ -165,6 +179,8 @@ interface PlannedChange {
   readonly writes?: readonly TransactItem[];
   /** Indexes (in `writes`) whose failed condition means "read again and retry". */
   readonly retryOnFailure?: readonly number[];
+  /** The error for a failed condition of `writes[index]`, when it has one of its own. */
+  readonly failureOf?: (index: number) => Error | undefined;
 }
 
 type TransactItem = Parameters<ServiceContext['mutations']['commit']>[1]['writes'][number];
@@ -232,6 +248,10 @@ async function changeInvoice(
           if (failed.includes(0) && command.expectedVersions !== 'not-required') {
             return new PreconditionFailedError('The invoice changed since you read it; read it again.');
           }
+          const own = failed
+            .map((index) => (index > 0 ? planned.failureOf?.(index - 1) : undefined))
+            .find(Boolean);
+          if (own) return own;
           return retry
             ? new RetryChange()
             : new ConflictError('The change conflicts with another one; retry it.');
@@ -247,10 +267,32 @@ async function changeInvoice(
 }
 
 export function editInvoice(context: ServiceContext, command: InvoiceChangeCommand, body: CreateInvoiceBody) {
+  const counterparty = counterpartyCheck(context, command.principal.tenantId, body.counterpartyId);
   return changeInvoice(context, command, async (invoice, act) => ({
     invoice: editDraft(invoice, body, act),
     action: 'invoice.edit',
+    ...(counterparty ? { writes: [counterparty.write], failureOf: () => counterparty.error() } : {}),
   }));
+}
+
+/**
+ * The condition that the tenant has the counterparty an invoice names, checked in the
+ * invoice's own transaction (so a counterparty removed a moment before is caught too), and
+ * the error when it does not.
+ */
+function counterpartyCheck(
+  context: ServiceContext,
+  tenantId: string,
+  counterpartyId: string | undefined,
+): { write: TransactItem; error: () => CounterpartyNotFoundError } | undefined {
+  if (counterpartyId === undefined) return undefined;
+  return {
+    write: new CounterpartyStore(context.config.stage).existsCheck(tenantId, counterpartyId),
+    error: () =>
+      new CounterpartyNotFoundError('The invoice names a counterparty this tenant does not have.', {
+        counterpartyId,
+      }),
+  };
 }
 
 export function submitInvoice(context: ServiceContext, command: InvoiceChangeCommand) {

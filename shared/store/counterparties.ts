@@ -78,6 +78,17 @@ export class CounterpartyStore {
     };
   }
 
+  /** A transaction item that holds only while the tenant has this counterparty: an invoice never names a missing one. */
+  existsCheck(tenantId: string, id: string): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.#table,
+        Key: { pk: partition(tenantId), sk: id },
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    };
+  }
+
   /** Deletes the counterparty only if it is still at the version that was read (DAT-4 retention). */
   deleteWrite(tenantId: string, counterparty: Counterparty): TransactItem {
     return {

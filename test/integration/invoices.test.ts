@@ -272,6 +272,81 @@ describe('[API-1][API-5] hostile requests get the right 4xx and write nothing', 
   });
 });
 
+describe('[AZ-3] an invoice names only a counterparty its tenant has', () => {
+  let counterpartyId: string;
+
+  beforeAll(async () => {
+    const response = await gateway.call('/counterparties', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accountant}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'customer',
+        name: 'Nordlicht Handel AG',
+        address: { lines: ['Kaiserstraße 5'], city: 'Frankfurt', postalCode: '60311', country: 'DE' },
+      }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    counterpartyId = String(((await response.json()) as { id: string }).id);
+  });
+
+  it('creates an invoice for an existing counterparty of the tenant', async () => {
+    const response = await post(accountant, { ...draft, counterpartyId });
+    expect(response.status, await response.clone().text()).toBe(201);
+    expect(await response.json()).toMatchObject({ counterpartyId });
+  });
+
+  it("refuses an unknown counterparty, and another tenant's, with 422 counterparty-not-found, writing nothing", async () => {
+    const before = await tenantState('demo');
+    const unknown = `${counterpartyId.slice(0, -4)}ZZZZ`;
+    const refused = await expectProblem(
+      await post(accountant, { ...draft, counterpartyId: unknown }),
+      422,
+      'counterparty-not-found',
+    );
+    expect(refused.counterpartyId).toBe(unknown);
+    expect(await tenantState('demo')).toEqual(before);
+
+    const otherBefore = await tenantState('demo-two');
+    await expectProblem(
+      await post(otherTenantAccountant, { ...draft, counterpartyId }),
+      422,
+      'counterparty-not-found',
+    );
+    expect(await tenantState('demo-two')).toEqual(otherBefore);
+  });
+
+  it('refuses an edit of a draft to an unknown counterparty, and keeps the draft as it was', async () => {
+    const created = (await (await post(accountant, { ...draft, counterpartyId })).json()) as {
+      id: string;
+      version: number;
+    };
+    const before = await tenantState('demo');
+    const edit = (body: unknown) =>
+      gateway.call(`/invoices/${created.id}`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${accountant}`,
+          'content-type': 'application/json',
+          'if-match': `"v${created.version}"`,
+        },
+        body: JSON.stringify(body),
+      });
+    await expectProblem(
+      await edit({ ...draft, counterpartyId: `${counterpartyId.slice(0, -4)}ZZZZ` }),
+      422,
+      'counterparty-not-found',
+    );
+    expect(await tenantState('demo')).toEqual(before);
+    const stored = (await (await get(accountant, `/invoices/${created.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(stored).toMatchObject({ version: created.version, counterpartyId });
+    const edited = await edit({ ...draft, reference: 'PO-2026-118', counterpartyId });
+    expect(edited.status, await edited.clone().text()).toBe(200);
+  });
+});
+
 describe('[API-3] Idempotency-Key: a retried POST never acts twice', () => {
   it('replays the first response for a retry with the same key and body', async () => {
     const key = `retry-${crypto.randomUUID()}`;
