@@ -32,7 +32,7 @@ import { startDynamoDbLocal } from './dynamodb-local';
 import { findFreePort } from './ports';
 import { readJsonFile } from './private-files';
 import { processRuns } from './process-state';
-import { dataLayout, localRegion, localStage, loopbackHost, type RuntimeState } from './settings';
+import { dataLayout, localStage, localStoreConfig, loopbackHost, type RuntimeState } from './settings';
 
 /** The tables whose items are sealed, in declaration order. */
 export const sealedTableIds: readonly TableId[] = tableIds.filter((id) => tables[id].sealed !== undefined);
@@ -186,17 +186,7 @@ export async function migrateDataFolder(
   });
   let sealing: LegacySealing;
   try {
-    const config: RuntimeConfig = {
-      mode: 'local',
-      stage: localStage,
-      region: localRegion,
-      dynamoEndpoint: dynamodb.endpoint,
-      userPoolId: '',
-      userPoolClientId: '',
-      localDataDir: dataDir,
-      securityTxtExpires: '',
-      allowedOrigins: [],
-    };
+    const config = localStoreConfig(dynamodb.endpoint, dataDir);
     const tableClient = DataClients.rawClient(config);
     // As npm start would: tables missing from an old folder are created (empty), others kept.
     await ensureTables(tableClient, localStage).finally(() => tableClient.destroy());

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RuntimeConfig } from '#shared/config/runtime';
 
 export const localStage = 'local';
 export const localRegion = 'eu-central-1';
@@ -24,6 +25,24 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 /** The git-ignored folder that holds all local data, keys and secrets. */
 export const defaultDataDir = path.join(projectRoot, '.strongroom');
+
+/**
+ * The runtime configuration of a local store on its own (no user pool, no web origins): for
+ * the tools and tests that only read and write the tables of a data folder.
+ */
+export function localStoreConfig(dynamoEndpoint: string, dataDir: string): RuntimeConfig {
+  return {
+    mode: 'local',
+    stage: localStage,
+    region: localRegion,
+    dynamoEndpoint,
+    userPoolId: '',
+    userPoolClientId: '',
+    localDataDir: dataDir,
+    securityTxtExpires: '',
+    allowedOrigins: [],
+  };
+}
 
 /** Where each component keeps its files inside the data folder. */
 export function dataLayout(dataDir: string) {

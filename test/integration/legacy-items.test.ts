@@ -26,7 +26,7 @@ import { checkLocalDataFormat, LocalDataFormatError, localDataFormat } from '#in
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { migrateDataFolder } from '#infra/local/legacy-items';
 import { findFreePort } from '#infra/local/ports';
-import { dataLayout, localStage, projectRoot } from '#infra/local/settings';
+import { dataLayout, localStage, localStoreConfig, projectRoot } from '#infra/local/settings';
 import { startLocalStack } from '#infra/local/stack';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { SealedItemError } from '#shared/crypto/seal';
@@ -61,17 +61,7 @@ async function startDynamodb(): Promise<RuntimeConfig> {
     dbPath: dataLayout(dataDir).dynamodb,
     port: await findFreePort('127.0.0.1'),
   });
-  return {
-    mode: 'local',
-    stage: localStage,
-    region: 'eu-central-1',
-    dynamoEndpoint: running.endpoint,
-    userPoolId: '',
-    userPoolClientId: '',
-    localDataDir: dataDir,
-    securityTxtExpires: '',
-    allowedOrigins: [],
-  };
+  return localStoreConfig(running.endpoint, dataDir);
 }
 
 async function stopDynamodb(): Promise<void> {

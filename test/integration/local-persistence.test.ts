@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables } from '#infra/local/bootstrap-tables';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { findFreePort } from '#infra/local/ports';
+import { localStoreConfig } from '#infra/local/settings';
 import type { RuntimeConfig } from '#shared/config/runtime';
 import { DataClients } from '#shared/store/dynamo';
 import { identityIdOf, MemberStore } from '#shared/store/members';
@@ -28,17 +29,7 @@ afterAll(async () => {
 });
 
 function configFor(dynamodb: DynamoDbLocal): RuntimeConfig {
-  return {
-    mode: 'local',
-    stage: 'local',
-    region: 'eu-central-1',
-    dynamoEndpoint: dynamodb.endpoint,
-    userPoolId: '',
-    userPoolClientId: '',
-    localDataDir: dataDir,
-    securityTxtExpires: '',
-    allowedOrigins: [],
-  };
+  return localStoreConfig(dynamodb.endpoint, dataDir);
 }
 
 function processGroupAlive(pgid: number): boolean {
