@@ -1,10 +1,9 @@
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../nag-suppressions';
 import type { PrivateNetwork } from './private-network';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 
 /** The setting function's handler module, relative to the project root. */
 export const backupSettingsModule = 'functions/backup-settings/handler.ts';
@@ -15,18 +14,7 @@ export const regionSettingsActions = [
   'backup:UpdateRegionSettings',
 ] as const;
 
-export interface AdvancedBackupSettingProps {
-  /** Stage that owns the setting's function; part of its name and log group. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Environment of the function; nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the function's environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of its log group (ENC-2). */
-  readonly logKey: kms.IKey;
-}
+export interface AdvancedBackupSettingProps extends StageFunctionProps {}
 
 /** The function and the custom resource that turn the setting on in one region. */
 export interface AdvancedBackupSetting {

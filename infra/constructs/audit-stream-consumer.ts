@@ -10,7 +10,7 @@ import { auditStreamMetrics, metricNamespace, metricServices } from '#shared/obs
 import type { AuditArchiveBucket } from './audit-archive-bucket';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 
 /** The consumer's handler module, relative to the project root. */
 export const auditStreamModule = 'functions/audit-stream/handler.ts';
@@ -40,17 +40,7 @@ export class EncryptedQueueDestination implements lambda.IEventSourceDlq {
   }
 }
 
-export interface AuditStreamConsumerProps {
-  /** Stage that owns the consumer. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Runtime configuration shared by every function (shared/config/runtime.ts); nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the function's environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of its log group (ENC-2). */
-  readonly logKey: kms.IKey;
+export interface AuditStreamConsumerProps extends StageFunctionProps {
   /** Customer-managed key of the dead-letter queue (ENC-2). */
   readonly queueKey: kms.IKey;
   /** The stage's tables: the audit table's stream feeds the consumer, which folds into the head table. */

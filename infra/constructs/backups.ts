@@ -4,7 +4,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { type BackupSettings, vaultDimension } from '#shared/config/backups';
 import { backupMetrics, metricServices } from '#shared/observability/backup-metrics';
@@ -14,7 +13,7 @@ import { acknowledge } from '../nag-suppressions';
 import { addAdvancedBackupSetting, backupSettingsModule } from './advanced-backup-setting';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 import { StrongroomKey } from './strongroom-key';
 
 /** Shortest retention of any recovery point, in both regions (BAK-2). */
@@ -35,17 +34,7 @@ export function drVaultName(stage: string): string {
   return `strongroom-${stage}-dr`;
 }
 
-export interface StrongroomBackupsProps {
-  /** Stage whose tables are backed up. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Runtime configuration shared by every function; nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the functions' environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of their log groups (ENC-2). */
-  readonly logKey: kms.IKey;
+export interface StrongroomBackupsProps extends StageFunctionProps {
   /** The tables backed up and restored. */
   readonly dataTables: DataTables;
   /** The second EU region, whose DR vault receives the copies under its own key (ENC-5). */

@@ -2,28 +2,17 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { checkpointMetrics, metricNamespace, metricServices } from '#shared/observability/metrics';
 import type { AuditSigningKeys } from './audit-signing-keys';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 
 /** The signer's handler module, relative to the project root. */
 export const checkpointSignerModule = 'functions/checkpoint-signer/handler.ts';
 
-export interface CheckpointSignerJobProps {
-  /** Stage that owns the job. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Runtime configuration shared by every function (shared/config/runtime.ts); nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the function's environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of its log group (ENC-2). */
-  readonly logKey: kms.IKey;
+export interface CheckpointSignerJobProps extends StageFunctionProps {
   /** The stage's tables: the job folds and writes checkpoints to the audit tables. */
   readonly dataTables: DataTables;
   /** The keys it signs with (current) and publishes (all). */

@@ -11,22 +11,12 @@ import { EncryptedQueueDestination } from './audit-stream-consumer';
 import type { DataTables } from './data-tables';
 import type { ExportBucket } from './export-bucket';
 import type { IncidentTopic } from './incident-topic';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 
 /** The worker's handler module, relative to the project root. */
 export const exportWorkerModule = 'functions/export-worker/handler.ts';
 
-export interface ExportWorkerProps {
-  /** Stage that owns the worker. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Runtime configuration shared by every function (shared/config/runtime.ts); nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the function's environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of its log group (ENC-2). */
-  readonly logKey: kms.IKey;
+export interface ExportWorkerProps extends StageFunctionProps {
   /** Customer-managed key of the dead-letter queue (ENC-2). */
   readonly queueKey: kms.IKey;
   /** The stage's tables: the data table's stream (keys only) starts the worker. */

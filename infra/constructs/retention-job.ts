@@ -1,28 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { scheduleDailyJob } from './daily-job';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 import type { TenantKeyAccess } from './tenant-key-access';
 
 /** The retention job's handler module, relative to the project root. */
 export const retentionModule = 'functions/retention/handler.ts';
 
-export interface RetentionJobProps {
-  /** Stage that owns the job. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Runtime configuration shared by every function (shared/config/runtime.ts); nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the function's environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of its log group (ENC-2). */
-  readonly logKey: kms.IKey;
+export interface RetentionJobProps extends StageFunctionProps {
   /** The stage's tables: the job reads settings and records, deletes expired ones and appends entries. */
   readonly dataTables: DataTables;
   /** IAM for tenant keys: the job opens sealed items (Decrypt of data keys only). */

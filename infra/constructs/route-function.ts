@@ -19,23 +19,27 @@ export const outsidePrivateNetworkMetadata = 'strongroom:outsidePrivateNetwork';
 const requireBanner =
   "import { createRequire as __createRequire } from 'node:module';const require = __createRequire(import.meta.url);";
 
-export interface RouteFunctionProps {
-  /** Stage that owns the function; part of its name and log group. */
+/** What every function of a stage is built with; constructs that make functions take these and pass them on. */
+export interface StageFunctionProps {
+  /** Stage that owns the functions; part of their names and log groups. */
   readonly stage: string;
+  /** Project root: the folder with package.json, package-lock.json and the handler modules. */
+  readonly projectRoot: string;
+  /** Runtime configuration shared by every function (shared/config/runtime.ts); nothing secret (SEC-1). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Customer-managed key of the functions' environment variables (ENC-2). */
+  readonly environmentKey: kms.IKey;
+  /** Customer-managed key of their log groups (ENC-2). */
+  readonly logKey: kms.IKey;
+}
+
+export interface RouteFunctionProps extends StageFunctionProps {
   /** Short name, e.g. a route group or `authorizer`; part of the function name. */
   readonly name: string;
-  /** Project root: the folder with package.json and package-lock.json. */
-  readonly projectRoot: string;
   /** Handler module relative to the project root, exporting `handler`. */
   readonly entry: string;
   /** What the function does, shown in the console. */
   readonly description: string;
-  /** Environment variables; nothing secret (SEC-1). */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key for the environment variables (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key for the function's log group (ENC-2). */
-  readonly logKey: kms.IKey;
   /**
    * Time limit of one invocation; API Gateway gives up after 29 seconds anyway.
    * @default Duration.seconds(10)

@@ -1,30 +1,19 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { purgedTables } from '#shared/services/lifecycle';
 import type { AuditSigningKeys } from './audit-signing-keys';
 import { scheduleDailyJob } from './daily-job';
 import type { DataTables } from './data-tables';
 import type { IncidentTopic } from './incident-topic';
-import { RouteFunction } from './route-function';
+import { RouteFunction, type StageFunctionProps } from './route-function';
 import type { TenantKeyAccess } from './tenant-key-access';
 
 /** The purge's handler module, relative to the project root. */
 export const tenantPurgeModule = 'functions/tenant-purge/handler.ts';
 
-export interface TenantPurgeJobProps {
-  /** Stage that owns the job. */
-  readonly stage: string;
-  /** Project root with package.json and the handler modules. */
-  readonly projectRoot: string;
-  /** Runtime configuration shared by every function (shared/config/runtime.ts); nothing secret. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Customer-managed key of the function's environment (ENC-2). */
-  readonly environmentKey: kms.IKey;
-  /** Customer-managed key of its log group (ENC-2). */
-  readonly logKey: kms.IKey;
+export interface TenantPurgeJobProps extends StageFunctionProps {
   /** The stage's tables: the purge deletes a tenant's items and writes its final entry and checkpoint. */
   readonly dataTables: DataTables;
   /** The checkpoint signing keys: the purge signs the final checkpoint. */
