@@ -3,7 +3,6 @@
  * what is accepted as a pool's keys, the URL they come from, the publication to the stage's
  * secret, and a real aws-jwt-verify verifier that reads its keys from the published copy only.
  */
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -23,32 +22,13 @@ import {
   publishCognitoJwks,
   secretReader,
 } from '#shared/auth/cognito-jwks';
-
-function rsaKeyPair(kid: string): { jwk: Record<string, unknown>; privateKey: KeyObject } {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }, privateKey };
-}
+import { cognitoAccessToken, rsaKeyPair } from '../support/cognito-tokens';
 
 const one = rsaKeyPair('one');
 const two = rsaKeyPair('two');
 const jwks = { keys: [one.jwk, two.jwk] };
 const pool = 'eu-central-1_AbCdEf123';
 const poolUrl = cognitoJwksUrl('eu-central-1', pool);
-
-/** An access token as Cognito issues it, signed RS256 by `privateKey` under `kid`. */
-function accessToken(kid: string, privateKey: KeyObject): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const signed = `${encode({ alg: 'RS256', kid, typ: 'JWT' })}.${encode({
-    iss: `https://cognito-idp.eu-central-1.amazonaws.com/${pool}`,
-    sub: 'subject',
-    client_id: 'client',
-    token_use: 'access',
-    iat: now,
-    exp: now + 600,
-  })}`;
-  return `${signed}.${sign('sha256', Buffer.from(signed), privateKey).toString('base64url')}`;
-}
 
 describe('[INF-7][AUTH-6] the pool JWKS', () => {
   it('builds the URL of a pool of the region only', () => {
@@ -101,20 +81,20 @@ describe('[INF-7][AUTH-6] the authorizer trusts the published keys only', () => 
   it("verifies a token signed by a published key, reading the secret once, and refuses another key's token", async () => {
     const read = vi.fn(async () => JSON.stringify({ keys: [one.jwk] }));
     const verifier = verifierReading(read);
-    await expect(verifier.verify(accessToken('one', one.privateKey))).resolves.toMatchObject({
+    await expect(verifier.verify(cognitoAccessToken(pool, 'one', one.privateKey))).resolves.toMatchObject({
       sub: 'subject',
     });
-    await expect(verifier.verify(accessToken('one', one.privateKey))).resolves.toBeDefined();
+    await expect(verifier.verify(cognitoAccessToken(pool, 'one', one.privateKey))).resolves.toBeDefined();
     expect(read).toHaveBeenCalledTimes(1);
     // Signed by an unpublished key: the verifier reads the secret again, does not find it, refuses.
-    await expect(verifier.verify(accessToken('two', two.privateKey))).rejects.toThrow();
+    await expect(verifier.verify(cognitoAccessToken(pool, 'two', two.privateKey))).rejects.toThrow();
     // The right kid with another key's signature is refused too.
-    await expect(verifier.verify(accessToken('one', two.privateKey))).rejects.toThrow();
+    await expect(verifier.verify(cognitoAccessToken(pool, 'one', two.privateKey))).rejects.toThrow();
   });
 
   it('refuses every token while the secret holds no JWKS (before the first publication)', async () => {
     const verifier = verifierReading(async () => 'Xq3kd8Zr0Lw2PAbnG7cYvT5sEeHuJmQ1');
-    await expect(verifier.verify(accessToken('one', one.privateKey))).rejects.toThrow(
+    await expect(verifier.verify(cognitoAccessToken(pool, 'one', one.privateKey))).rejects.toThrow(
       PublishedJwksUnavailableError,
     );
   });
