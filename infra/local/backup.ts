@@ -4,30 +4,17 @@
  * so the snapshot's audit logs are covered by signatures the restore test can check.
  */
 import * as path from 'node:path';
-import type { RuntimeConfig } from '#shared/config/runtime';
 import { createCheckpointSigner } from '#shared/crypto/signing';
 import { runCheckpointJob } from '#shared/services/checkpoint-job';
 import { AuditLog } from '#shared/store/audit-log';
 import { DataClients } from '#shared/store/dynamo';
-import { readJsonFile } from './private-files';
-import { dataLayout, defaultDataDir, localStage, type RuntimeState } from './settings';
+import { runningStackConfig } from './running-stack';
+import { localStage } from './settings';
 import { writeSnapshot } from './snapshot';
 
 async function main(): Promise<void> {
-  const dataDir = path.resolve(process.env.STRONGROOM_DATA_DIR ?? defaultDataDir);
-  const state = (await readJsonFile(dataLayout(dataDir).runtimeState)) as RuntimeState | undefined;
-  if (!state) throw new Error('the local stack is not running; start it with npm start');
-  const config: RuntimeConfig = {
-    mode: 'local',
-    stage: localStage,
-    region: state.region,
-    dynamoEndpoint: state.dynamoEndpoint,
-    userPoolId: state.userPoolId,
-    userPoolClientId: state.clientId,
-    localDataDir: dataDir,
-    securityTxtExpires: '',
-    allowedOrigins: [],
-  };
+  const config = await runningStackConfig();
+  const dataDir = config.localDataDir;
   const clients = new DataClients(config);
   const signed = await runCheckpointJob(
     { stage: localStage, clients, auditLog: new AuditLog(localStage), now: () => new Date() },

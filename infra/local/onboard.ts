@@ -9,38 +9,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
-import type { RuntimeConfig } from '#shared/config/runtime';
 import { StrongroomError } from '#shared/domain/errors';
 import { createIdentityContext } from '#shared/services/identity-context';
 import { onboardTenant } from '#shared/services/onboarding';
 import { tenantKeyProvisioner } from '#shared/store/tenant-keyring';
 import { cognitoLocalClient } from './cognito-app-client';
 import { readJsonFile, writePrivateFile } from './private-files';
+import { runningStackConfig } from './running-stack';
 import type { DemoPasswordsFile } from './seed';
-import { dataLayout, defaultDataDir, localStage, type RuntimeState } from './settings';
+import { dataLayout } from './settings';
 
 async function main(): Promise<void> {
   const [tenantId, ownerEmail] = process.argv.slice(2);
   if (tenantId === undefined || ownerEmail === undefined || process.argv.length !== 4) {
     throw new Error('usage: npm run onboard -- <tenant-id> <owner-email>');
   }
-  const dataDir = path.resolve(process.env.STRONGROOM_DATA_DIR ?? defaultDataDir);
-  const layout = dataLayout(dataDir);
-  const state = (await readJsonFile(layout.runtimeState)) as RuntimeState | undefined;
-  if (!state) throw new Error('the local stack is not running; start it with npm start');
-
-  const config: RuntimeConfig = {
-    mode: 'local',
-    stage: localStage,
-    region: state.region,
-    dynamoEndpoint: state.dynamoEndpoint,
-    userPoolId: state.userPoolId,
-    userPoolClientId: state.clientId,
-    cognitoEndpoint: state.cognitoEndpoint,
-    localDataDir: dataDir,
-    securityTxtExpires: '',
-    allowedOrigins: [],
-  };
+  const config = await runningStackConfig();
+  const layout = dataLayout(config.localDataDir);
   const identity = createIdentityContext(config);
   const context = { ...identity, keys: tenantKeyProvisioner(identity.clients.keyring) };
   const email = ownerEmail.toLowerCase();
@@ -68,10 +53,10 @@ async function main(): Promise<void> {
   const password = `${randomBytes(24).toString('base64url')}-Aa1`;
   passwords[email] = { tenantId, role: 'owner', password };
   await writePrivateFile(layout.demoUsers, `${JSON.stringify(passwords, null, 2)}\n`);
-  const cognito = cognitoLocalClient(state.cognitoEndpoint, state.region);
+  const cognito = cognitoLocalClient(config.cognitoEndpoint ?? '', config.region);
   await cognito.send(
     new AdminSetUserPasswordCommand({
-      UserPoolId: state.userPoolId,
+      UserPoolId: config.userPoolId,
       Username: email,
       Password: password,
       Permanent: true,

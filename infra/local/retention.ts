@@ -26,9 +26,12 @@ async function main(): Promise<void> {
   const context = { ...createServiceContext(config), now: () => now };
   const result = await runRetention(context, tenant === undefined ? {} : { tenantIds: [tenant] });
   for (const each of result.tenants) {
-    const counts = ['invoice', 'counterparty'].map(
-      (type) => `${each.removed.filter((removal) => removal.type === type).length} ${type}s`,
-    );
+    const counts = (
+      [
+        ['invoice', 'invoices'],
+        ['counterparty', 'counterparties'],
+      ] as const
+    ).map(([type, plural]) => `${each.removed.filter((removal) => removal.type === type).length} ${plural}`);
     console.log(
       `${each.tenantId}: kept ${each.retentionYears} years; removed ${counts.join(', ')}${each.removed.length > 0 ? ' (each with its audit entry)' : ''}`,
     );
