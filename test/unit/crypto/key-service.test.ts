@@ -132,7 +132,7 @@ describe('[ENC-4] [ENC-5] [DAT-2] KMS key service (KMS mocked with aws-sdk-clien
     expect(replicate?.Tags).toContainEqual({ TagKey: 'strongroom:tenant', TagValue: 'acme' });
   });
 
-  it("brings keys made under an earlier policy to today's in both regions, reports first, and leaves current ones alone", async () => {
+  it("[DAT-1] brings keys made under an earlier policy to today's in both regions, reports first, and leaves current ones alone", async () => {
     const replicaArn = keyArn.replace('eu-central-1', 'eu-west-1');
     const today = tenantKeyPolicy(settings, 'acme', 'dev');
     // A key created before exports (DAT-1): its data-key statement allows no export purpose.
